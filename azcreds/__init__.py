@@ -1,0 +1,1 @@
+"""azcreds: typed, leak-proof Azure Storage credentials."""

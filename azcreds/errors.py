@@ -1,0 +1,171 @@
+"""The azcreds exception tree.
+
+Every error azcreds raises on purpose is an :class:`AzcredsError`. Messages never contain a
+secret value: they name fields, resolvers, stores and files, not what is in them. Errors raised
+by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and their text scrubbed.
+
+::
+
+    AzcredsError
+    ├── SchemaValidationError (ValueError)        a secret's fields are malformed, missing or unknown
+    │   └── InvalidSecretNameError                a secret name breaks the naming rules
+    ├── SecretNotFoundError (LookupError)         no resolver or store has the secret
+    ├── ResolverUnavailableError                  one resolver does not have it or is not configured
+    │                                             (the chain moves on to the next resolver)
+    ├── ResolverFailedError                       a resolver failed: the chain stops here
+    │   ├── PermissionDeniedError (PermissionError)   the service refused the caller (401/403)
+    │   ├── StoreLockedError                      wrong or missing passphrase for the keyring
+    │   ├── StoreCorruptedError                   a store file is tampered, truncated or foreign
+    │   └── ServiceError                          a remote service failed (5xx, throttled, unreachable)
+    ├── SecretExistsError                         register without overwrite on an existing name
+    └── ArtifactStoreError                        AzureArtifactStore failures
+        ├── ArtifactNotFoundError (FileNotFoundError)
+        ├── ArtifactExistsError (FileExistsError)
+        └── PathOutsideStoreError (ValueError)    a path outside the store's container/prefix
+
+A warning category, :class:`AzcredsWarning`, covers non-fatal findings (for example a SAS token
+that expires within 24 hours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ArtifactExistsError",
+    "ArtifactNotFoundError",
+    "ArtifactStoreError",
+    "AzcredsError",
+    "AzcredsWarning",
+    "ExpiringCredentialWarning",
+    "FieldError",
+    "InvalidSecretNameError",
+    "PathOutsideStoreError",
+    "PermissionDeniedError",
+    "ResolverFailedError",
+    "ResolverUnavailableError",
+    "SchemaValidationError",
+    "SecretExistsError",
+    "SecretNotFoundError",
+    "ServiceError",
+    "StoreCorruptedError",
+    "StoreLockedError",
+]
+
+
+class AzcredsError(Exception):
+    """Base of every error azcreds raises on purpose. Its text never holds a secret value."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of a secret: where it is and what is wrong, never its value."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class SchemaValidationError(AzcredsError, ValueError):
+    """A secret does not fit its schema. ``errors`` lists each field and what is wrong with it."""
+
+    def __init__(self, schema_id: str | None, errors: Sequence[FieldError]) -> None:
+        self.schema_id = schema_id
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        where = f"invalid {schema_id!r} secret" if schema_id else "invalid secret"
+        super().__init__(f"{where}: " + "; ".join(str(e) for e in self.errors))
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The names of the fields that failed, in order, without repeats."""
+        return tuple(dict.fromkeys(e.field for e in self.errors if e.field))
+
+
+class InvalidSecretNameError(SchemaValidationError):
+    """A secret name is not 1-64 letters, digits, ``_`` or ``-`` starting with a letter or digit."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(None, [FieldError("name", reason)])
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one resolver said about one secret name: a hit, a miss (with why), or a failure."""
+
+    source: str
+    outcome: str  # "hit" | "miss" | "failed"
+    detail: str
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.detail}"
+
+
+class SecretNotFoundError(AzcredsError, LookupError):
+    """No resolver or store has the secret. ``attempts`` says what each one tried and why it missed."""
+
+    def __init__(self, name: str | None, attempts: Sequence[Attempt] = (), *, detail: str = "") -> None:
+        self.name = name
+        self.attempts: tuple[Attempt, ...] = tuple(attempts)
+        what = f"secret {name!r}" if name is not None else "implicit Azure Storage credentials"
+        if self.attempts:
+            tried = "; ".join(str(a) for a in self.attempts)
+            message = f"{what} not found. Attempted resolvers: {tried}"
+        else:
+            message = f"{what} not found" + (f": {detail}" if detail else "")
+        super().__init__(message)
+
+
+class ResolverUnavailableError(AzcredsError):
+    """A resolver does not have the secret or is not configured: the chain tries the next one."""
+
+
+class ResolverFailedError(AzcredsError):
+    """A resolver or store failed (as opposed to missing): the chain stops with this error."""
+
+
+class PermissionDeniedError(ResolverFailedError, PermissionError):
+    """The service refused the caller's credentials (HTTP 401/403)."""
+
+
+class StoreLockedError(ResolverFailedError):
+    """The encrypted keyring cannot be unlocked: the passphrase is wrong or missing."""
+
+
+class StoreCorruptedError(ResolverFailedError):
+    """A store file failed authentication or parsing: tampered, truncated, or not an azcreds store."""
+
+
+class ServiceError(ResolverFailedError):
+    """A remote service failed after retries: server errors, throttling, or no connection."""
+
+
+class SecretExistsError(AzcredsError):
+    """``register`` found the name taken and ``overwrite`` was not given."""
+
+
+class ArtifactStoreError(AzcredsError):
+    """An :class:`~azcreds.AzureArtifactStore` operation failed."""
+
+
+class ArtifactNotFoundError(ArtifactStoreError, FileNotFoundError):
+    """The path does not exist in the artifact store."""
+
+
+class ArtifactExistsError(ArtifactStoreError, FileExistsError):
+    """The destination exists and ``overwrite`` was not given."""
+
+
+class PathOutsideStoreError(ArtifactStoreError, ValueError):
+    """A path names another container, or escapes the store's prefix with ``..``."""
+
+
+class AzcredsWarning(UserWarning):
+    """Base of the warnings azcreds emits."""
+
+
+class ExpiringCredentialWarning(AzcredsWarning):
+    """A credential is valid now but expires soon (a SAS token within 24 hours)."""
