@@ -1,1 +1,159 @@
-"""azcreds: typed, leak-proof Azure Storage credentials."""
+"""azcreds: typed, leak-proof Azure Storage credentials.
+
+Public names are imported lazily (PEP 562), so ``import azcreds`` costs almost nothing and no
+Azure SDK, pydantic or cryptography import happens until a name that needs it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# Not `from typing import ...`: importing typing costs more than the rest of `import azcreds`.
+TYPE_CHECKING = False
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "resolve_credentials": "azcreds.resolve",
+    "explain_resolution": "azcreds.resolve",
+    "clear_cache": "azcreds.resolve",
+    "default_chain": "azcreds.resolve",
+    "AzureCredentials": "azcreds.credentials",
+    "Resolution": "azcreds.resolvers.chain",
+    "ResolverChain": "azcreds.resolvers.chain",
+    "Resolver": "azcreds.resolvers.base",
+    "EnvResolver": "azcreds.resolvers.env",
+    "AzcredsSettings": "azcreds.settings",
+    "SecretSchema": "azcreds.schemas",
+    "ConnectionStringSecret": "azcreds.schemas",
+    "AccountKeySecret": "azcreds.schemas",
+    "SasTokenSecret": "azcreds.schemas",
+    "ServicePrincipalSecret": "azcreds.schemas",
+    "ManagedIdentitySecret": "azcreds.schemas",
+    "AzureSecret": "azcreds.schemas",
+    "get_schema": "azcreds.schemas",
+    "list_schemas": "azcreds.schemas",
+    "parse_secret": "azcreds.schemas",
+    "register_schema": "azcreds.schemas",
+    "validate_secret_name": "azcreds.names",
+    "Attempt": "azcreds.errors",
+    "AzcredsError": "azcreds.errors",
+    "AzcredsWarning": "azcreds.errors",
+    "ExpiringCredentialWarning": "azcreds.errors",
+    "SchemaValidationError": "azcreds.errors",
+    "InvalidSecretNameError": "azcreds.errors",
+    "SecretNotFoundError": "azcreds.errors",
+    "SecretExistsError": "azcreds.errors",
+    "ResolverUnavailableError": "azcreds.errors",
+    "ResolverFailedError": "azcreds.errors",
+    "PermissionDeniedError": "azcreds.errors",
+    "StoreLockedError": "azcreds.errors",
+    "StoreCorruptedError": "azcreds.errors",
+    "ServiceError": "azcreds.errors",
+    "ArtifactStoreError": "azcreds.errors",
+    "ArtifactNotFoundError": "azcreds.errors",
+    "ArtifactExistsError": "azcreds.errors",
+    "PathOutsideStoreError": "azcreds.errors",
+}
+
+__all__ = [
+    "AccountKeySecret",
+    "ArtifactExistsError",
+    "ArtifactNotFoundError",
+    "ArtifactStoreError",
+    "Attempt",
+    "AzcredsError",
+    "AzcredsSettings",
+    "AzcredsWarning",
+    "AzureCredentials",
+    "AzureSecret",
+    "ConnectionStringSecret",
+    "EnvResolver",
+    "ExpiringCredentialWarning",
+    "InvalidSecretNameError",
+    "ManagedIdentitySecret",
+    "PathOutsideStoreError",
+    "PermissionDeniedError",
+    "Resolution",
+    "Resolver",
+    "ResolverChain",
+    "ResolverFailedError",
+    "ResolverUnavailableError",
+    "SasTokenSecret",
+    "SchemaValidationError",
+    "SecretExistsError",
+    "SecretNotFoundError",
+    "SecretSchema",
+    "ServiceError",
+    "ServicePrincipalSecret",
+    "StoreCorruptedError",
+    "StoreLockedError",
+    "__version__",
+    "clear_cache",
+    "default_chain",
+    "explain_resolution",
+    "get_schema",
+    "list_schemas",
+    "parse_secret",
+    "register_schema",
+    "resolve_credentials",
+    "validate_secret_name",
+]
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from azcreds.credentials import AzureCredentials
+    from azcreds.errors import (
+        ArtifactExistsError,
+        ArtifactNotFoundError,
+        ArtifactStoreError,
+        Attempt,
+        AzcredsError,
+        AzcredsWarning,
+        ExpiringCredentialWarning,
+        InvalidSecretNameError,
+        PathOutsideStoreError,
+        PermissionDeniedError,
+        ResolverFailedError,
+        ResolverUnavailableError,
+        SchemaValidationError,
+        SecretExistsError,
+        SecretNotFoundError,
+        ServiceError,
+        StoreCorruptedError,
+        StoreLockedError,
+    )
+    from azcreds.names import validate_secret_name
+    from azcreds.resolve import clear_cache, default_chain, explain_resolution, resolve_credentials
+    from azcreds.resolvers.base import Resolver
+    from azcreds.resolvers.chain import Resolution, ResolverChain
+    from azcreds.resolvers.env import EnvResolver
+    from azcreds.schemas import (
+        AccountKeySecret,
+        AzureSecret,
+        ConnectionStringSecret,
+        ManagedIdentitySecret,
+        SasTokenSecret,
+        SecretSchema,
+        ServicePrincipalSecret,
+        get_schema,
+        list_schemas,
+        parse_secret,
+        register_schema,
+    )
+    from azcreds.settings import AzcredsSettings
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'azcreds' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

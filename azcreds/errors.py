@@ -36,6 +36,7 @@ __all__ = [
     "ArtifactExistsError",
     "ArtifactNotFoundError",
     "ArtifactStoreError",
+    "Attempt",
     "AzcredsError",
     "AzcredsWarning",
     "ExpiringCredentialWarning",

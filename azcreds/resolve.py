@@ -1,0 +1,104 @@
+"""resolve_credentials and explain_resolution over the default chain, with a per-process TTL cache.
+
+The default chains follow the settings: a named secret is looked up in env → keyring → Key Vault
+(when a vault is configured) → managed identity; the implicit credentials (no name) in the
+``AZURE_STORAGE_*`` variables, then managed identity. Settings are read once, lazily;
+:func:`clear_cache` forgets both cached credentials and settings.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from azcreds.names import name_key, validate_secret_name
+from azcreds.resolvers.chain import Resolution, ResolverChain
+from azcreds.resolvers.env import EnvResolver
+from azcreds.settings import get_settings, reset_settings
+
+if TYPE_CHECKING:
+    from azcreds.credentials import AzureCredentials
+    from azcreds.resolvers.base import Resolver
+
+__all__ = ["clear_cache", "default_chain", "explain_resolution", "resolve_credentials"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    credentials: AzureCredentials
+    expires: float
+
+
+_lock = threading.Lock()
+_entries: dict[str | None, _Entry] = {}
+_inflight: dict[str | None, threading.Lock] = {}
+_chains: dict[bool, ResolverChain] = {}
+
+
+def default_chain(named: bool = True) -> ResolverChain:
+    """The chain ``resolve_credentials`` uses: for named secrets, or for the implicit credentials."""
+    chain = _chains.get(named)
+    if chain is None:
+        with _lock:
+            chain = _chains.get(named)
+            if chain is None:
+                chain = _chains[named] = ResolverChain(_build_resolvers(named))
+    return chain
+
+
+def _build_resolvers(named: bool) -> list[Resolver]:
+    get_settings()  # validate the settings once, up front
+    resolvers: list[Resolver] = [EnvResolver()]
+    return resolvers
+
+
+def resolve_credentials(
+    name: str | None = None, *, refresh: bool = False, chain: ResolverChain | None = None
+) -> AzureCredentials:
+    """Working credentials for the secret ``name`` (or the implicit credentials when ``None``).
+
+    Results of the default chain are cached per process for ``AZCREDS_CACHE_TTL`` seconds;
+    concurrent first calls for one name do the work once. ``refresh=True`` bypasses the cache
+    (and refills it). A ``chain`` of your own is asked directly, uncached.
+
+    Raises SecretNotFoundError (listing every resolver tried and why) when no resolver has the
+    secret, or the error of the resolver that failed.
+    """
+    if name is not None:
+        validate_secret_name(name)
+    if chain is not None:
+        return chain.resolve(name)
+    key = None if name is None else name_key(name)
+    if not refresh:
+        entry = _entries.get(key)
+        if entry is not None and entry.expires > time.monotonic():
+            return entry.credentials
+    with _lock:
+        gate = _inflight.setdefault(key, threading.Lock())
+    with gate:
+        if not refresh:  # another thread may have done the work while we waited
+            entry = _entries.get(key)
+            if entry is not None and entry.expires > time.monotonic():
+                return entry.credentials
+        credentials = default_chain(name is not None).resolve(name)
+        ttl = get_settings().cache_ttl
+        if ttl > 0:
+            _entries[key] = _Entry(credentials, time.monotonic() + ttl)
+        return credentials
+
+
+def explain_resolution(name: str | None = None) -> Resolution:
+    """Run the default chain afresh (no cache) and report every attempt. No secret values."""
+    if name is not None:
+        validate_secret_name(name)
+    return default_chain(name is not None).explain(name)
+
+
+def clear_cache() -> None:
+    """Forget cached credentials, the default chains, and the settings (re-read on next use)."""
+    with _lock:
+        _entries.clear()
+        _chains.clear()
+    reset_settings()

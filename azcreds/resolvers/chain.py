@@ -1,0 +1,85 @@
+"""ResolverChain: ask resolvers in order; the first that has the secret wins, a failure stops."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from azcreds.credentials import AzureCredentials, Source
+from azcreds.errors import Attempt, AzcredsError, ResolverUnavailableError, SecretNotFoundError
+from azcreds.resolvers.base import Resolver
+
+__all__ = ["Resolution", "ResolverChain"]
+
+logger = logging.getLogger("azcreds")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a secret was resolved: every attempt in order, the winner, and timings. No secret values."""
+
+    name: str | None
+    attempts: tuple[Attempt, ...]
+    credentials: AzureCredentials | None
+    error: AzcredsError | None
+    seconds: float
+
+    @property
+    def source(self) -> Source | None:
+        """The resolver that answered, or None."""
+        return self.credentials.source if self.credentials is not None else None
+
+    @property
+    def ok(self) -> bool:
+        return self.credentials is not None
+
+    def unwrap(self) -> AzureCredentials:
+        """The credentials, or the error that ended the resolution."""
+        if self.credentials is not None:
+            return self.credentials
+        assert self.error is not None
+        raise self.error
+
+
+class ResolverChain:
+    """Resolvers asked in order. A miss moves on, a failure stops, all misses → SecretNotFoundError."""
+
+    def __init__(self, resolvers: Sequence[Resolver]) -> None:
+        self.resolvers: tuple[Resolver, ...] = tuple(resolvers)
+
+    def __repr__(self) -> str:
+        return f"ResolverChain([{', '.join(r.source for r in self.resolvers)}])"
+
+    def resolve(self, name: str | None) -> AzureCredentials:
+        """The credentials for ``name`` from the first resolver that has them."""
+        return self.explain(name).unwrap()
+
+    def explain(self, name: str | None) -> Resolution:
+        """Run the chain and report every attempt; never raises for a miss or a resolver failure."""
+        attempts: list[Attempt] = []
+        started = time.perf_counter()
+        for resolver in self.resolvers:
+            t0 = time.perf_counter()
+            try:
+                secret = resolver.resolve(name)
+            except ResolverUnavailableError as exc:
+                attempts.append(Attempt(resolver.source, "miss", str(exc), time.perf_counter() - t0))
+                continue
+            except AzcredsError as exc:
+                attempts.append(Attempt(resolver.source, "failed", str(exc), time.perf_counter() - t0))
+                logger.debug("resolver %s failed for %r: %s", resolver.source, name, type(exc).__name__)
+                return Resolution(name, tuple(attempts), None, exc, time.perf_counter() - started)
+            try:
+                credentials = AzureCredentials.from_secret(secret, name=name, source=resolver.source)
+            except AzcredsError as exc:
+                attempts.append(Attempt(resolver.source, "failed", str(exc), time.perf_counter() - t0))
+                return Resolution(name, tuple(attempts), None, exc, time.perf_counter() - started)
+            attempts.append(
+                Attempt(resolver.source, "hit", f"found ({credentials.schema_id})", time.perf_counter() - t0)
+            )
+            logger.debug("resolved %r from %s as %s", name, resolver.source, credentials.schema_id)
+            return Resolution(name, tuple(attempts), credentials, None, time.perf_counter() - started)
+        error = SecretNotFoundError(name, attempts)
+        return Resolution(name, tuple(attempts), None, error, time.perf_counter() - started)
