@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from azcreds.redact import register_secrets
+
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
 
@@ -38,6 +40,7 @@ class AzureCredentials:
     def from_secret(cls, secret: SecretSchema, *, name: str | None, source: Source) -> AzureCredentials:
         """Build from a validated schema (normalised first: the flat ``azure`` schema becomes concrete)."""
         concrete = secret.normalize()
+        register_secrets(concrete.secret_values())
         return cls(
             name=name,
             schema_id=concrete.schema_id,

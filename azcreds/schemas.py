@@ -225,6 +225,10 @@ class SecretSchema(BaseModel):
                 out[name] = str(value)
         return out
 
+    def secret_values(self) -> list[str]:
+        """Every secret string this secret holds (for log redaction), parts of composites included."""
+        return [v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)]
+
     # -- credential hooks (see azcreds.credentials)
     def account_name_value(self) -> str:
         raise NotImplementedError
@@ -293,6 +297,11 @@ class ConnectionStringSecret(SecretSchema):
         from azcreds.connection_string import parse_connection_string
 
         return parse_connection_string(self.connection_string.get_secret_value())
+
+    def secret_values(self) -> list[str]:
+        parsed = self.parsed
+        parts = [parsed.account_key, parsed.sas_token]
+        return [*super().secret_values(), *(p for p in parts if p)]
 
     def account_name_value(self) -> str:
         return self.parsed.account_name

@@ -1,0 +1,33 @@
+"""Values shared by the tests: valid-looking secrets built at run time, never real ones."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+from azcreds.connection_string import AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME
+
+__all__ = [
+    "AZURITE_ACCOUNT_KEY",
+    "AZURITE_ACCOUNT_NAME",
+    "CLIENT_ID",
+    "TENANT_ID",
+    "b64",
+    "sas_token",
+    "sas_time",
+]
+
+CLIENT_ID = "0b7a3c1e-2d4f-4a6b-8c9d-0e1f2a3b4c5d"
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def sas_time(delta: timedelta) -> str:
+    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sas_token(sig: str = "c2lnbmF0dXJl", expires_in: timedelta = timedelta(days=30)) -> str:
+    return f"sv=2025-11-05&ss=b&srt=sco&sp=rl&se={sas_time(expires_in)}&sig={sig}"
