@@ -22,6 +22,7 @@ _MIN_LENGTH = 6  # shorter strings would mask ordinary words; no real key, SAS o
 
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
+_seen: frozenset[str] = frozenset()  # raw values already registered: the common, fast case
 _installed = False
 
 
@@ -37,14 +38,15 @@ def _forms(value: str) -> set[str]:
 
 def register_secrets(values: Iterable[str]) -> None:
     """Mask these strings (and their URL-encoded forms) in every log record from now on."""
-    global _secrets, _installed
-    new: set[str] = set()
-    for value in values:
-        if value:
-            new |= _forms(value)
-    if not new or new <= _secrets:
+    global _secrets, _seen, _installed
+    fresh = [v for v in values if v and v not in _seen]
+    if not fresh:
         return
+    new: set[str] = set()
+    for value in fresh:
+        new |= _forms(value)
     with _lock:
+        _seen = _seen | set(fresh)
         _secrets = _secrets | new
         if not _installed:
             _install()

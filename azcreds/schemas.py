@@ -658,6 +658,15 @@ def parse_secret(schema_id: str, fields: Mapping[str, Any], *, report_as: str | 
     Raises SchemaValidationError naming each bad field (never its value).
     """
     cls = get_schema(schema_id)
+    if cls is AzureSecret:  # infer straight from the fields: one model validation, not two
+        data = dict(fields)
+        unknown = [k for k in data if k not in AzureSecret.model_fields]
+        if unknown:
+            raise SchemaValidationError(
+                report_as or schema_id, [FieldError(str(k), "unknown field") for k in unknown]
+            )
+        present = {k: v for k, v in data.items() if v is not None}
+        return parse_secret(infer_schema_id(present), present, report_as=report_as or schema_id)
     try:
         secret = cls.model_validate(dict(fields))
     except ValidationError as exc:

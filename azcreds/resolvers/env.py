@@ -57,8 +57,7 @@ class EnvResolver:
 
     def _named(self, name: str, environ: Mapping[str, str]) -> SecretSchema:
         prefix = env_prefix(name)
-        # One pass over the keys only (decoding values costs as much again), then fetch the few hits.
-        keys = [k for k in environ if k.startswith(prefix)]
+        keys = _keys_with_prefix(environ, prefix)
         fields: dict[str, str] = {}
         variables: dict[str, str] = {}
         for key in keys:
@@ -89,6 +88,19 @@ class EnvResolver:
                 )
             raise ResolverUnavailableError("no AZURE_STORAGE_* credential variables are set")
         return _parse("azure", fields, variables)
+
+
+def _keys_with_prefix(environ: Mapping[str, str], prefix: str) -> list[str]:
+    """The variable names that start with ``prefix``.
+
+    For ``os.environ`` on POSIX this scans the raw byte keys: decoding every name to str costs
+    more than the whole rest of an uncached resolve (this is the hot loop of ``EnvResolver``).
+    """
+    raw = getattr(environ, "_data", None) if environ is os.environ else None
+    if isinstance(raw, dict) and os.name == "posix":
+        needle = os.fsencode(prefix)
+        return [os.fsdecode(k) for k in raw if k.startswith(needle)]
+    return [k for k in environ if k.startswith(prefix)]
 
 
 def _parse(schema_id: str, fields: dict[str, str], variables: dict[str, str]) -> SecretSchema:

@@ -1,0 +1,1 @@
+"""azcreds benchmarks. Run all with ``scripts/bench`` (or ``python -m bench [SECTION ...]``)."""
