@@ -13,8 +13,9 @@ UNCACHED_CALLS = 5_000
 
 
 def run() -> None:
-    import azcreds
     from azure.core.credentials import AzureNamedKeyCredential  # SDK import excluded from timings
+
+    import azcreds
 
     os.environ["AZCREDS_BENCH_SECRET__ACCOUNT_NAME"] = "devstoreaccount1"
     os.environ["AZCREDS_BENCH_SECRET__ACCOUNT_KEY"] = KEY
@@ -25,7 +26,9 @@ def run() -> None:
 
     section(f"resolve_credentials (env has {len(os.environ)} variables)")
     overhead = timer_overhead_ns()
-    cached = [s - overhead for s in per_call_ns(lambda: azcreds.resolve_credentials("bench_secret"), CACHED_CALLS)]
+    cached = [
+        s - overhead for s in per_call_ns(lambda: azcreds.resolve_credentials("bench_secret"), CACHED_CALLS)
+    ]
     p50, p99 = percentile(cached, 50) / 1000, percentile(cached, 99) / 1000
     dict_get = statistics.median(
         s - overhead for s in per_call_ns(lambda: os.environ.get("AZCREDS_BENCH_SECRET__ACCOUNT_KEY"), 50_000)
@@ -40,13 +43,16 @@ def run() -> None:
 
     uncached = [
         s - overhead
-        for s in per_call_ns(lambda: azcreds.resolve_credentials("bench_secret", refresh=True), UNCACHED_CALLS)
+        for s in per_call_ns(
+            lambda: azcreds.resolve_credentials("bench_secret", refresh=True), UNCACHED_CALLS
+        )
     ]
     raw = [
         s - overhead
         for s in per_call_ns(
             lambda: AzureNamedKeyCredential(
-                os.environ["AZCREDS_BENCH_SECRET__ACCOUNT_NAME"], os.environ["AZCREDS_BENCH_SECRET__ACCOUNT_KEY"]
+                os.environ["AZCREDS_BENCH_SECRET__ACCOUNT_NAME"],
+                os.environ["AZCREDS_BENCH_SECRET__ACCOUNT_KEY"],
             ),
             UNCACHED_CALLS,
         )

@@ -13,8 +13,8 @@ __all__ = [
     "CLIENT_ID",
     "TENANT_ID",
     "b64",
-    "sas_token",
     "sas_time",
+    "sas_token",
 ]
 
 CLIENT_ID = "0b7a3c1e-2d4f-4a6b-8c9d-0e1f2a3b4c5d"

@@ -54,7 +54,7 @@ def debug_everywhere(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCap
     caplog.set_level(logging.DEBUG)  # root: every logger, azure.* and azcreds included
     for name in ("azure", "azure.core.pipeline.policies.http_logging_policy", "azcreds", "msal", "urllib3"):
         logging.getLogger(name).setLevel(logging.DEBUG)
-    yield caplog
+    return caplog
 
 
 def secrets_for_every_schema(c: Canaries, azurite: AzuriteServer) -> dict[str, dict[str, str]]:
@@ -89,15 +89,23 @@ def secrets_for_every_schema(c: Canaries, azurite: AzuriteServer) -> dict[str, d
 
 
 def bad_inputs(c: Canaries) -> list[tuple[str, dict[str, str]]]:
-    expired = f"sv=2025-11-05&se={(datetime.now(UTC) - timedelta(days=1)):%Y-%m-%dT%H:%M:%SZ}&sig={c.marker('OLD')}"
+    expired = (
+        f"sv=2025-11-05&se={(datetime.now(UTC) - timedelta(days=1)):%Y-%m-%dT%H:%M:%SZ}&sig={c.marker('OLD')}"
+    )
     return [
         ("azure-account-key", {"account_name": "acct", "account_key": c.marker("NOTB64") + "!!"}),
         ("azure-sas-token", {"account_name": "acct", "sas_token": expired}),
         ("azure-sas-token", {"account_name": "acct", "sas_token": "sig=" + c.marker("NOSV")}),
         ("azure-connection-string", {"connection_string": c.marker("GARBAGE")}),
         ("azure-connection-string", {"connection_string": f"AccountName=acct;{c.marker('LOOSE')}=x"}),
-        ("azure-connection-string", {"connection_string": f"AccountName=acct;AccountKey={c.marker('CSBAD')}!"}),
-        ("azure", {"account_name": "acct", "account_key": c.key("A"), "sas_token": "sv=1&sig=" + c.marker("B")}),
+        (
+            "azure-connection-string",
+            {"connection_string": f"AccountName=acct;AccountKey={c.marker('CSBAD')}!"},
+        ),
+        (
+            "azure",
+            {"account_name": "acct", "account_key": c.key("A"), "sas_token": "sv=1&sig=" + c.marker("B")},
+        ),
         ("azure", {"account_name": "acct", "client_secret": c.marker("PARTIAL")}),
         ("azure-account-key", {"account_name": c.marker("NAME"), "account_key": c.key("K2")}),
         ("azure-managed-identity", {"account_name": "acct", "client_id": c.marker("CLIENTID")}),
@@ -132,7 +140,10 @@ def test_no_marker_reaches_logs_reprs_or_errors(
             ("model_dump_json", secret.model_dump_json()),
             ("schema class", get_schema(schema_id)),
         ]:
-            texts += [(f"repr({label}) of {schema_id}", repr(obj)), (f"str({label}) of {schema_id}", str(obj))]
+            texts += [
+                (f"repr({label}) of {schema_id}", repr(obj)),
+                (f"str({label}) of {schema_id}", str(obj)),
+            ]
 
     # A real request with the SDK's own HTTP logging on, through the SAS and key credentials.
     for name in ("s-sas-token", "s-account-key"):
@@ -157,7 +168,11 @@ def test_no_marker_reaches_logs_reprs_or_errors(
 
     assert debug_everywhere.records, "DEBUG logging captured nothing: the canary would be blind"
     # urllib3 logs each request URL: the SAS token must be there, masked.
-    assert any("restype=container&***" in r.getMessage() for r in debug_everywhere.records if r.name.startswith("urllib3"))
+    assert any(
+        "restype=container&***" in r.getMessage()
+        for r in debug_everywhere.records
+        if r.name.startswith("urllib3")
+    )
     for where, text in texts:
         canaries.assert_absent(text, where)
 
@@ -166,7 +181,9 @@ def test_markers_do_reach_to_env_and_storage_options(canaries: Canaries) -> None
     """The canary must be able to fail: the secret is there where it is meant to be."""
     key = canaries.key("VISIBLE")
     creds = AzureCredentials.from_secret(
-        parse_secret("azure-account-key", {"account_name": "acct", "account_key": key}), name="v", source="env"
+        parse_secret("azure-account-key", {"account_name": "acct", "account_key": key}),
+        name="v",
+        source="env",
     )
     with pytest.raises(AssertionError):
         canaries.assert_absent(str(creds.to_env()), "to_env")

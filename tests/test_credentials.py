@@ -19,7 +19,7 @@ from azcreds.testing import AzuriteServer
 from tests.helpers import CLIENT_ID, TENANT_ID, b64, sas_time
 
 
-def account_sas(azurite: AzuriteServer, *, write: bool = True, expiry: timedelta = timedelta(hours=2)) -> str:
+def account_sas(azurite: AzuriteServer, *, write: bool = True, expiry: timedelta = timedelta(days=2)) -> str:
     return generate_account_sas(
         azurite.account_name,
         azurite.account_key,
@@ -59,7 +59,9 @@ def test_account_key_secret_round_trip(
     assert round_trip(creds, container_name, b"\x00" * 10_000) == b"\x00" * 10_000
 
 
-def test_sas_secret_round_trip(azurite: AzuriteServer, container_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sas_secret_round_trip(
+    azurite: AzuriteServer, container_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AZCREDS_AZ_SECRET__ACCOUNT_NAME", azurite.account_name)
     monkeypatch.setenv("AZCREDS_AZ_SECRET__SAS_TOKEN", "?" + account_sas(azurite))
     monkeypatch.setenv("AZCREDS_AZ_SECRET__ACCOUNT_URL", azurite.blob_endpoint)
@@ -114,7 +116,9 @@ def test_read_only_sas_cannot_write(
     assert info.value.status_code == 403
 
 
-def test_expired_sas_is_refused_at_resolve_time(azurite: AzuriteServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expired_sas_is_refused_at_resolve_time(
+    azurite: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = generate_account_sas(
         azurite.account_name,
         azurite.account_key,
@@ -159,7 +163,11 @@ def test_managed_identity_credential_object() -> None:
         {"account_name": "acct", "account_key": b64("k" * 64)},
         {"account_name": "acct", "account_key": b64("k" * 64), "account_url": "http://127.0.0.1:1/acct"},
         {"account_name": "acct", "sas_token": f"sv=2025-11-05&se={sas_time(timedelta(days=2))}&sig=abc"},
-        {"account_name": "acct", "sas_token": "sv=2025-11-05&sig=abc", "account_url": "http://127.0.0.1:1/acct"},
+        {
+            "account_name": "acct",
+            "sas_token": "sv=2025-11-05&sig=abc",
+            "account_url": "http://127.0.0.1:1/acct",
+        },
         {"account_name": "acct", "tenant_id": TENANT_ID, "client_id": CLIENT_ID, "client_secret": "s"},
         {
             "account_name": "acct",
@@ -181,9 +189,13 @@ def test_to_env_round_trips_through_the_implicit_chain(
     implicit = resolve_credentials()
     assert implicit.account_url == original.account_url
     assert implicit.account_name == original.account_name
-    assert implicit.secret.field_values(reveal=True).items() >= {
-        k: v for k, v in original.secret.field_values(reveal=True).items() if k != "connection_string"
-    }.items() or implicit.schema_id == "azure-connection-string"
+    assert (
+        implicit.secret.field_values(reveal=True).items()
+        >= {
+            k: v for k, v in original.secret.field_values(reveal=True).items() if k != "connection_string"
+        }.items()
+        or implicit.schema_id == "azure-connection-string"
+    )
 
 
 def test_storage_options_for_each_kind() -> None:

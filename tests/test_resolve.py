@@ -41,7 +41,7 @@ def env_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str | None]]:
         return original(self, name)
 
     monkeypatch.setattr(EnvResolver, "resolve", counting)
-    yield calls
+    return calls
 
 
 @pytest.mark.usefixtures("secret_env")
@@ -52,12 +52,15 @@ def test_resolves_named_secret_from_env() -> None:
 
 
 @pytest.mark.usefixtures("secret_env")
-def test_cached_until_ttl_and_refresh_bypasses(env_calls: list[str | None], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_until_ttl_and_refresh_bypasses(
+    env_calls: list[str | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = resolve_credentials("az_secret")
     assert resolve_credentials("AZ_SECRET") is first  # names are case-insensitive
     assert len(env_calls) == 1
     again = resolve_credentials("az_secret", refresh=True)
-    assert again is not first and len(env_calls) == 2
+    assert again is not first
+    assert len(env_calls) == 2
     assert resolve_credentials("az_secret") is again
 
 
@@ -124,7 +127,8 @@ def test_implicit_chain(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_credentials()
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true")
     creds = resolve_credentials()
-    assert creds.name is None and creds.schema_id == "azure-connection-string"
+    assert creds.name is None
+    assert creds.schema_id == "azure-connection-string"
 
 
 def test_invalid_name_and_invalid_settings() -> None:
@@ -146,11 +150,14 @@ def test_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_explain_resolution_misses_and_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     res = explain_resolution("az_secret")
-    assert not res.ok and isinstance(res.error, SecretNotFoundError)
+    assert not res.ok
+    assert isinstance(res.error, SecretNotFoundError)
     assert [a.outcome for a in res.attempts] == ["miss"]
     monkeypatch.setenv("AZCREDS_AZ_SECRET__CONNECTION_STRING", "UseDevelopmentStorage=true")
     res = explain_resolution("az_secret")
-    assert res.ok and res.source == "env" and res.attempts[-1].outcome == "hit"
+    assert res.ok
+    assert res.source == "env"
+    assert res.attempts[-1].outcome == "hit"
 
 
 def test_explain_reports_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:

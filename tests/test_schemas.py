@@ -239,18 +239,23 @@ def test_connection_string_with_key_and_blob_endpoint() -> None:
 
 
 def test_connection_string_keys_are_case_insensitive_and_endpoint_derived() -> None:
-    s = cs(f"defaultendpointsprotocol=https;ACCOUNTNAME=acct;accountkey={KEY};endpointsuffix=core.chinacloudapi.cn")
+    s = cs(
+        f"defaultendpointsprotocol=https;ACCOUNTNAME=acct;accountkey={KEY};endpointsuffix=core.chinacloudapi.cn"
+    )
     assert s.account_url_value() == "https://acct.blob.core.chinacloudapi.cn"
 
 
 def test_connection_string_default_protocol_and_suffix() -> None:
-    assert cs(f"AccountName=acct;AccountKey={KEY}").account_url_value() == "https://acct.blob.core.windows.net"
+    assert (
+        cs(f"AccountName=acct;AccountKey={KEY}").account_url_value() == "https://acct.blob.core.windows.net"
+    )
 
 
 def test_connection_string_with_sas_and_blob_endpoint_derives_account() -> None:
     s = cs(f"BlobEndpoint=https://myacct.blob.core.windows.net;SharedAccessSignature={sas_token()}")
     assert s.account_name_value() == "myacct"
-    assert s.parsed.sas_token is not None and s.parsed.account_key is None
+    assert s.parsed.sas_token is not None
+    assert s.parsed.account_key is None
 
 
 def test_connection_string_use_development_storage() -> None:
@@ -315,7 +320,10 @@ def test_flat_schema_infers_the_kind(fields: dict[str, str], expected: type[Secr
 @pytest.mark.parametrize(
     ("fields", "named"),
     [
-        ({"account_name": "acct", "account_key": KEY, "sas_token": sas_token()}, {"account_key", "sas_token"}),
+        (
+            {"account_name": "acct", "account_key": KEY, "sas_token": sas_token()},
+            {"account_key", "sas_token"},
+        ),
         ({"connection_string": AZURITE_CS, "account_key": KEY}, {"connection_string", "account_key"}),
         (
             {
@@ -329,7 +337,9 @@ def test_flat_schema_infers_the_kind(fields: dict[str, str], expected: type[Secr
         ),
     ],
 )
-def test_flat_schema_two_combinations_is_an_error_naming_them(fields: dict[str, str], named: set[str]) -> None:
+def test_flat_schema_two_combinations_is_an_error_naming_them(
+    fields: dict[str, str], named: set[str]
+) -> None:
     err = invalid("azure", fields)
     for field in named:
         assert field in str(err)

@@ -49,18 +49,24 @@ def test_first_hit_wins_and_later_resolvers_are_not_asked() -> None:
 
 def test_all_misses_raise_not_found_listing_every_resolver() -> None:
     chain = ResolverChain(
-        [Scripted("env", ResolverUnavailableError("no vars")), Scripted("keyring", ResolverUnavailableError("no entry"))]
+        [
+            Scripted("env", ResolverUnavailableError("no vars")),
+            Scripted("keyring", ResolverUnavailableError("no entry")),
+        ]
     )
     with pytest.raises(SecretNotFoundError) as info:
         chain.resolve("s")
     assert [a.source for a in info.value.attempts] == ["env", "keyring"]
-    assert "env: no vars" in str(info.value) and "keyring: no entry" in str(info.value)
+    assert "env: no vars" in str(info.value)
+    assert "keyring: no entry" in str(info.value)
 
 
 def test_a_failure_stops_the_chain_with_its_own_error() -> None:
     denied = PermissionDeniedError("keyvault refused the caller (403)")
     later = Scripted("managed-identity", SECRET)
-    chain = ResolverChain([Scripted("env", ResolverUnavailableError("x")), Scripted("keyvault", denied), later])
+    chain = ResolverChain(
+        [Scripted("env", ResolverUnavailableError("x")), Scripted("keyvault", denied), later]
+    )
     with pytest.raises(PermissionDeniedError) as info:
         chain.resolve("s")
     assert info.value is denied
@@ -69,12 +75,19 @@ def test_a_failure_stops_the_chain_with_its_own_error() -> None:
 
 def test_explain_reports_attempts_outcomes_and_timings_without_raising() -> None:
     bad = SchemaValidationError("azure", [])
-    res = ResolverChain([Scripted("env", ResolverUnavailableError("x")), Scripted("keyring", bad)]).explain("s")
-    assert not res.ok and res.error is bad and res.source is None
+    res = ResolverChain([Scripted("env", ResolverUnavailableError("x")), Scripted("keyring", bad)]).explain(
+        "s"
+    )
+    assert not res.ok
+    assert res.error is bad
+    assert res.source is None
     assert [(a.source, a.outcome) for a in res.attempts] == [("env", "miss"), ("keyring", "failed")]
-    assert all(a.seconds >= 0 for a in res.attempts) and res.seconds >= 0
+    assert all(a.seconds >= 0 for a in res.attempts)
+    assert res.seconds >= 0
     hit = ResolverChain([Scripted("env", SECRET)]).explain("s")
-    assert hit.ok and hit.source == "env" and hit.attempts[0].outcome == "hit"
+    assert hit.ok
+    assert hit.source == "env"
+    assert hit.attempts[0].outcome == "hit"
     assert hit.unwrap() is hit.credentials
 
 
