@@ -1,0 +1,70 @@
+"""azcreds' test harness, for azcreds' own tests and for users' tests of code that uses azcreds.
+
+- :mod:`~azcreds.testing.network_guard`: refuse every non-loopback connection and DNS lookup
+  (``network_guard.install()``/``uninstall()``, or ``with loopback_only():``).
+- :mod:`~azcreds.testing.azurite`: run Azurite's Blob service on 127.0.0.1.
+- :mod:`~azcreds.testing.tls`: a throwaway CA and loopback server certificate.
+- :mod:`~azcreds.testing.tokens`: JWTs Azurite's ``--oauth basic`` accepts, and a static credential.
+- :mod:`~azcreds.testing.pytest_plugin`: all of the above as pytest fixtures
+  (``-p azcreds.testing.pytest_plugin``).
+
+Importing this package is cheap: the Azure SDK, PyJWT and trustme are imported only when used.
+"""
+
+from azcreds.testing import network_guard
+from azcreds.testing.azurite import (
+    AZURITE_BIN_ENV,
+    DEV_ACCOUNT_KEY,
+    DEV_ACCOUNT_NAME,
+    AzuriteNotFoundError,
+    AzuriteServer,
+    AzuriteStartError,
+    find_azurite_blob,
+    generate_account_key,
+    unique_container_name,
+)
+from azcreds.testing.network_guard import (
+    BlockedAttempt,
+    NonLoopbackConnectionError,
+    blocked_attempts,
+    clear_blocked_attempts,
+    is_allowed_host,
+    loopback_only,
+)
+from azcreds.testing.tls import LOOPBACK_NAMES, TestCertificates, make_test_certificates
+from azcreds.testing.tokens import (
+    STORAGE_AUDIENCE,
+    TEST_APP_ID,
+    TEST_OBJECT_ID,
+    TEST_TENANT_ID,
+    StaticTokenCredential,
+    mint_token,
+)
+
+__all__ = [
+    "AZURITE_BIN_ENV",
+    "DEV_ACCOUNT_KEY",
+    "DEV_ACCOUNT_NAME",
+    "LOOPBACK_NAMES",
+    "STORAGE_AUDIENCE",
+    "TEST_APP_ID",
+    "TEST_OBJECT_ID",
+    "TEST_TENANT_ID",
+    "AzuriteNotFoundError",
+    "AzuriteServer",
+    "AzuriteStartError",
+    "BlockedAttempt",
+    "NonLoopbackConnectionError",
+    "StaticTokenCredential",
+    "TestCertificates",
+    "blocked_attempts",
+    "clear_blocked_attempts",
+    "find_azurite_blob",
+    "generate_account_key",
+    "is_allowed_host",
+    "loopback_only",
+    "make_test_certificates",
+    "mint_token",
+    "network_guard",
+    "unique_container_name",
+]
