@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "ResolverChain": "azcreds.resolvers.chain",
     "Resolver": "azcreds.resolvers.base",
     "EnvResolver": "azcreds.resolvers.env",
+    "KeyringStore": "azcreds.resolvers.keyring",
+    "SecretInfo": "azcreds.resolvers.keyring",
     "AzcredsSettings": "azcreds.settings",
     "SecretSchema": "azcreds.schemas",
     "ConnectionStringSecret": "azcreds.schemas",
@@ -72,6 +74,7 @@ __all__ = [
     "EnvResolver",
     "ExpiringCredentialWarning",
     "InvalidSecretNameError",
+    "KeyringStore",
     "ManagedIdentitySecret",
     "PathOutsideStoreError",
     "PermissionDeniedError",
@@ -83,6 +86,7 @@ __all__ = [
     "SasTokenSecret",
     "SchemaValidationError",
     "SecretExistsError",
+    "SecretInfo",
     "SecretNotFoundError",
     "SecretSchema",
     "ServiceError",
@@ -130,6 +134,7 @@ if TYPE_CHECKING:
     from azcreds.resolvers.base import Resolver
     from azcreds.resolvers.chain import Resolution, ResolverChain
     from azcreds.resolvers.env import EnvResolver
+    from azcreds.resolvers.keyring import KeyringStore, SecretInfo
     from azcreds.schemas import (
         AccountKeySecret,
         AzureSecret,

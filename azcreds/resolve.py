@@ -51,6 +51,10 @@ def default_chain(named: bool = True) -> ResolverChain:
 def _build_resolvers(named: bool) -> list[Resolver]:
     get_settings()  # validate the settings once, up front
     resolvers: list[Resolver] = [EnvResolver()]
+    if named:
+        from azcreds.resolvers.keyring import KeyringStore
+
+        resolvers.append(KeyringStore())
     return resolvers
 
 
