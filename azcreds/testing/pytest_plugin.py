@@ -147,6 +147,8 @@ def _azcreds_clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
         if name.upper().startswith(CLEARED_ENV_PREFIXES) and name not in KEPT_ENV_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("AZCREDS_KEYRING_PATH", str(tmp_path / "azcreds-keyring"))
+    # Never the user's OS keyring: tests that need one hand a backend in explicitly.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     _clear_azcreds_caches()
     yield
     _clear_azcreds_caches()

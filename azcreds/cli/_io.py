@@ -1,0 +1,197 @@
+"""What every CLI command shares: errors and exit codes, output (rich tables or JSON), field flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from azcreds.errors import (
+    AzcredsError,
+    SchemaValidationError,
+    SecretExistsError,
+    StoreLockedError,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from azcreds.schemas import SecretSchema
+
+MAX_FILE_VALUE = 64 * 1024  # an @file value larger than this is refused (no secret is that big)
+
+
+class BadInput(Exception):
+    """Bad input on the command line: one line on stderr, exit code 2."""
+
+
+BAD_INPUT_ERRORS: tuple[type[AzcredsError], ...] = (
+    SchemaValidationError,
+    SecretExistsError,
+    StoreLockedError,
+)
+
+
+def exit_code_for(exc: AzcredsError) -> int:
+    """2 for bad input (invalid fields or names, a taken name, a locked store), else 1."""
+    return 2 if isinstance(exc, BAD_INPUT_ERRORS) else 1
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def print_error(message: str) -> None:
+    sys.stderr.write(f"azcreds: error: {one_line(message)}\n")
+    sys.stderr.flush()
+
+
+def print_warning(message: str) -> None:
+    sys.stderr.write(f"azcreds: warning: {one_line(message)}\n")
+    sys.stderr.flush()
+
+
+def show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    print_warning(str(message))
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=False, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def prompt_secret(label: str, *, confirm: bool = False) -> str:
+    import getpass
+
+    value = getpass.getpass(f"{label}: ")
+    if confirm and getpass.getpass(f"{label} (again): ") != value:
+        raise BadInput(f"the two entries for {label.lower()} differ")
+    return value
+
+
+def prompt_text(label: str) -> str:
+    sys.stderr.write(f"{label}: ")
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
+
+
+# ---------------------------------------------------------------------------------- field flags
+
+
+def parse_field_flags(args: list[str]) -> list[tuple[str, str | None]]:
+    """``--field=value``, ``--field value``, ``--field-name=...`` → [(field, raw value or None)]."""
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or arg == "--":
+            # Never echo it: a stray argument is often a value that lost its flag.
+            raise BadInput(f"unexpected argument #{i + 1}: field values go as --FIELD=VALUE")
+        flag, eq, value = arg[2:].partition("=")
+        field = flag.replace("-", "_").lower()
+        if not field or not field.replace("_", "").isalnum() or not field[0].isalpha() or len(field) > 64:
+            raise BadInput("a field flag must look like --field_name=VALUE")
+        if not eq:
+            if i + 1 < len(args) and not args[i + 1].startswith("--"):
+                value = args[i + 1]
+                i += 1
+                out.append((field, value))
+            else:
+                out.append((field, None))
+        else:
+            out.append((field, value))
+        i += 1
+    seen: set[str] = set()
+    for field, _ in out:
+        if field in seen:
+            raise BadInput(f"--{field} is given twice")
+        seen.add(field)
+    return out
+
+
+def read_value(field: str, raw: str, *, stdin_used: list[bool]) -> tuple[str, bool]:
+    """Resolve ``@path`` / ``-`` / ``@@literal``; returns (value, given_literally)."""
+    if raw == "-":
+        if stdin_used[0]:
+            raise BadInput(f"--{field}=-: only one field can be read from standard input")
+        stdin_used[0] = True
+        data = sys.stdin.read(MAX_FILE_VALUE + 1)
+        if len(data) > MAX_FILE_VALUE:
+            raise BadInput(f"--{field}=-: standard input is larger than {MAX_FILE_VALUE // 1024} KiB")
+        return data.rstrip("\r\n"), False
+    if raw.startswith("@@"):
+        return raw[1:], True
+    if raw.startswith("@"):
+        path = Path(os.path.expanduser(raw[1:]))
+        try:
+            if not path.is_file():
+                raise BadInput(f"--{field}=@{path}: no such file")
+            if path.stat().st_size > MAX_FILE_VALUE:
+                raise BadInput(f"--{field}=@{path}: file is larger than {MAX_FILE_VALUE // 1024} KiB")
+            data = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"--{field}=@{path}: file is not UTF-8 text") from None
+        except OSError as exc:
+            raise BadInput(f"--{field}=@{path}: cannot read it ({exc.strerror})") from None
+        return data.rstrip("\r\n"), False
+    return raw, True
+
+
+def collect_fields(
+    schema: type[SecretSchema],
+    args: list[str],
+    *,
+    interactive: bool = False,
+    prompt_missing_required: bool = True,
+) -> dict[str, str | None]:
+    """Field values from flags, files, stdin and prompts; warns about secrets given in argv."""
+    secret_fields = set(schema.secret_fields())
+    stdin_used = [False]
+    fields: dict[str, str | None] = {}
+    literal_secrets: list[str] = []
+    for field, raw in parse_field_flags(args):
+        if raw is None:
+            fields[field] = _prompt_for(field, field in secret_fields)
+            continue
+        value, literal = read_value(field, raw, stdin_used=stdin_used)
+        if literal and field in secret_fields and value:
+            literal_secrets.append(field)
+        fields[field] = value
+    for field in literal_secrets:
+        print_warning(
+            f"--{field} was given on the command line, where other processes and the shell history "
+            f"can see it; prefer --{field}=@FILE, --{field}=- (stdin) or the hidden prompt (--{field})"
+        )
+    if interactive or (prompt_missing_required and is_interactive()):
+        wanted = schema.model_fields if interactive else schema.required_fields()
+        for field in wanted:
+            if field not in fields:
+                if not is_interactive():
+                    break
+                value = _prompt_for(
+                    field, field in secret_fields, optional=field not in schema.required_fields()
+                )
+                if value:
+                    fields[field] = value
+    return fields
+
+
+def _prompt_for(field: str, secret: bool, *, optional: bool = False) -> str:
+    if not is_interactive():
+        raise BadInput(f"--{field} has no value and there is no terminal to prompt on")
+    label = f"{field}{' (optional, Enter to skip)' if optional else ''}"
+    return prompt_secret(label) if secret else prompt_text(label)

@@ -1,0 +1,113 @@
+"""``azcreds resolve``, ``azcreds env`` and ``azcreds exec``: use a secret without seeing it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from azcreds.cli._io import BadInput, console, exit_code_for, print_error, print_json
+
+if TYPE_CHECKING:
+    from azcreds.resolvers.chain import Resolution
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _resolution_json(res: Resolution) -> dict[str, object]:
+    creds = res.credentials
+    return {
+        "name": res.name,
+        "ok": res.ok,
+        "source": res.source,
+        "schema": creds.schema_id if creds else None,
+        "account_name": creds.account_name if creds else None,
+        "account_url": creds.account_url if creds else None,
+        "error": str(res.error) if res.error else None,
+        "seconds": res.seconds,
+        "attempts": [
+            {"source": a.source, "outcome": a.outcome, "detail": a.detail, "seconds": a.seconds}
+            for a in res.attempts
+        ],
+    }
+
+
+def resolve(
+    name: Annotated[
+        str | None, typer.Argument(help="Secret name; none for the implicit AZURE_STORAGE_* chain.")
+    ] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show every resolver tried and why.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Resolve a secret and show where it came from (never its value)."""
+    from azcreds.resolve import explain_resolution
+
+    res = explain_resolution(name)
+    if json_:
+        print_json(_resolution_json(res))
+    else:
+        if explain:
+            from rich.table import Table
+
+            table = Table("resolver", "outcome", "detail", "time")
+            for a in res.attempts:
+                table.add_row(a.source, a.outcome, a.detail, f"{a.seconds * 1000:.2f} ms")
+            console().print(table)
+        if res.credentials is not None:
+            c = res.credentials
+            who = repr(c.name) if c.name is not None else "implicit credentials"
+            typer.echo(f"{who}: {c.schema_id} from {c.source}, account {c.account_name} at {c.account_url}")
+    if res.error is not None:
+        if not json_:
+            print_error(str(res.error))
+        raise typer.Exit(exit_code_for(res.error))
+
+
+def env(
+    name: Annotated[str, typer.Argument(help="Secret name.")],
+    reveal: Annotated[bool, typer.Option("--reveal", help="Print values even to a terminal.")] = False,
+) -> None:
+    """Print `export` lines of the AZURE_STORAGE_* variables: eval "$(azcreds env NAME)".
+
+    Values are printed when standard output is a pipe (for eval) or with --reveal; on a terminal
+    they are masked.
+    """
+    from azcreds.resolve import resolve_credentials
+
+    variables = resolve_credentials(name).to_env()
+    show = reveal or not sys.stdout.isatty()
+    for key, value in variables.items():
+        typer.echo(f"export {key}={shlex.quote(value) if show else '***'}")
+    if not show:
+        print_error('values masked on a terminal: use eval "$(azcreds env NAME)" or --reveal')
+
+
+def exec_(
+    name: Annotated[str, typer.Argument(help="Secret name.")],
+    command: Annotated[list[str], typer.Argument(help="The command and its arguments, after --.")],
+) -> None:
+    """Run COMMAND with the secret's AZURE_STORAGE_* variables set: azcreds exec NAME -- COMMAND ..."""
+    from azcreds.resolve import resolve_credentials
+
+    if not command:
+        raise BadInput("give a command after --")
+    variables = resolve_credentials(name).to_env()
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_STORAGE_")} | variables
+    try:
+        completed = subprocess.run(command, env=child_env, check=False)
+    except FileNotFoundError:
+        raise BadInput(f"command not found: {command[0]}") from None
+    except PermissionError:
+        raise BadInput(f"command is not executable: {command[0]}") from None
+    code = completed.returncode
+    raise typer.Exit(128 - code if code < 0 else code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("resolve")(resolve)
+    app.command("env")(env)
+    app.command("exec", context_settings={"ignore_unknown_options": True})(exec_)

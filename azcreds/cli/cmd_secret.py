@@ -1,0 +1,160 @@
+"""``azcreds secret register | list | get | update | delete``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from azcreds.cli._io import (
+    BadInput,
+    collect_fields,
+    console,
+    is_interactive,
+    parse_field_flags,
+    print_json,
+    read_value,
+)
+from azcreds.cli._stores import writable_store
+
+if TYPE_CHECKING:
+    from azcreds.resolvers.keyring import SecretInfo
+    from azcreds.schemas import SecretSchema
+
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+
+FIELD_FLAGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+NameArg = Annotated[str, typer.Argument(help="Secret name: 1-64 letters, digits, '_' or '-'.")]
+StoreOption = Annotated[str, typer.Option("--store", help="Where the secret lives: keyring or keyvault.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _summary(name: str, secret: SecretSchema, store: str, *, reveal: bool = False) -> dict[str, object]:
+    return {
+        "name": name,
+        "schema": secret.schema_id,
+        "store": store,
+        "fields": secret.field_values(reveal=reveal),
+    }
+
+
+@app.command("register", context_settings=FIELD_FLAGS)
+def register(
+    ctx: typer.Context,
+    name: NameArg,
+    schema: Annotated[str, typer.Option("--schema", "-s", help="Schema id (see `azcreds schema list`).")],
+    store: StoreOption = "keyring",
+    interactive: Annotated[bool, typer.Option("-i", "--interactive", help="Prompt for every field.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing secret.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Register a secret: azcreds secret register NAME --schema ID --FIELD=VALUE ...
+
+    VALUE is literal, @PATH (read a file), - (read stdin), or left out to be prompted for
+    with hidden input. --field_name and --field-name are the same flag.
+    """
+    from azcreds.names import validate_secret_name
+    from azcreds.schemas import get_schema, parse_secret
+
+    validate_secret_name(name)
+    schema_cls = get_schema(schema)
+    fields = collect_fields(schema_cls, list(ctx.args), interactive=interactive)
+    secret = parse_secret(schema, fields)
+    target = writable_store(store, creating=True)
+    target.register(name, secret, overwrite=overwrite)
+    if json_:
+        print_json(_summary(name, secret, store))
+    else:
+        typer.echo(f"registered secret {name!r} ({secret.schema_id}) in the {store} at {target.path}")
+
+
+def _info_rows(infos: list[SecretInfo]) -> list[dict[str, str]]:
+    return [
+        {"name": i.name, "schema": i.schema_id, "store": i.store, "created": i.created, "updated": i.updated}
+        for i in infos
+    ]
+
+
+@app.command("list")
+def list_(store: StoreOption = "keyring", json_: JsonOption = False) -> None:
+    """List secrets (names and schemas; never values)."""
+    rows = _info_rows(writable_store(store).list())
+    if json_:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo(f"no secrets in the {store}")
+        return
+    from rich.table import Table
+
+    table = Table("name", "schema", "store", "updated")
+    for r in rows:
+        table.add_row(r["name"], r["schema"], r["store"], r["updated"])
+    console().print(table)
+
+
+@app.command("get")
+def get(
+    name: NameArg,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Show secret values too.")] = False,
+    store: StoreOption = "keyring",
+    json_: JsonOption = False,
+) -> None:
+    """Show a secret's schema and fields; secret values are masked unless --reveal."""
+    target = writable_store(store)
+    secret = target.get(name)
+    info = target.info(name)
+    data = _summary(info.name, secret, store, reveal=reveal) | {"updated": info.updated}
+    if json_:
+        print_json(data)
+        return
+    from rich.table import Table
+
+    table = Table("field", "value", title=f"{info.name} ({secret.schema_id}, {store})")
+    for field, value in secret.field_values(reveal=reveal).items():
+        table.add_row(field, value)
+    console().print(table)
+
+
+@app.command("update", context_settings=FIELD_FLAGS)
+def update(
+    ctx: typer.Context, name: NameArg, store: StoreOption = "keyring", json_: JsonOption = False
+) -> None:
+    """Change fields of a secret: azcreds secret update NAME --FIELD=VALUE ... (--FIELD= removes one)."""
+    from azcreds.schemas import get_schema
+
+    target = writable_store(store)
+    schema_cls = get_schema(target.info(name).schema_id)
+    flags = parse_field_flags(list(ctx.args))
+    if not flags:
+        raise BadInput("give at least one --FIELD=VALUE to change")
+    fields = collect_fields(schema_cls, list(ctx.args), prompt_missing_required=False)
+    secret = target.update(name, **fields)
+    if json_:
+        print_json(_summary(name, secret, store))
+    else:
+        typer.echo(f"updated secret {name!r} ({secret.schema_id}): {', '.join(sorted(fields))}")
+
+
+@app.command("delete")
+def delete(
+    name: NameArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    purge: Annotated[bool, typer.Option("--purge", help="Key Vault: purge, not only soft-delete.")] = False,
+    store: StoreOption = "keyring",
+) -> None:
+    """Delete a secret."""
+    if purge and store != "keyvault":
+        raise BadInput("--purge applies to --store keyvault only")
+    target = writable_store(store)
+    info = target.info(name)
+    if not yes:
+        if not is_interactive():
+            raise BadInput("refusing to delete without --yes when there is no terminal to confirm on")
+        if not typer.confirm(f"Delete secret {info.name!r} from the {store}?", default=False, err=True):
+            raise typer.Exit(1)
+    target.delete(name)
+    typer.echo(f"deleted secret {info.name!r} from the {store}")
+
+
+__all__ = ["app", "read_value"]
