@@ -188,7 +188,11 @@ class SecretSchema(BaseModel):
     """Base of every secret schema. Subclasses set ``schema_id`` and implement the credential hooks."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        hide_input_in_errors=True,
+        defer_build=True,  # build validators on first use: `azcreds schema list` needs none
     )
 
     schema_id: ClassVar[str]

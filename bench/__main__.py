@@ -5,9 +5,14 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import bench_resolve, bench_startup
+from bench import bench_keyring, bench_resolve, bench_startup
 
-SECTIONS = {"startup": bench_startup.run, "resolve": bench_resolve.run}
+SECTIONS = {
+    "startup": bench_startup.run,
+    "resolve": bench_resolve.run,
+    "keyring": bench_keyring.run,
+    "cli": bench_keyring.cli,
+}
 
 
 def main(argv: list[str]) -> int:

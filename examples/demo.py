@@ -1,35 +1,56 @@
-"""The azcreds demo: a secret, resolved by name, used to write and read artifacts on local Azurite.
+"""The azcreds demo: register a secret in the local encrypted keyring, resolve it, use it on Azurite.
 
 Run it with ``scripts/demo`` (which sets everything up first). It starts Azurite on a free
-loopback port, in memory, and stops it at the end; nothing leaves this machine.
+loopback port, in memory, keeps the keyring in a temporary folder (your real keyring is never
+touched), and stops everything at the end. Nothing leaves this machine.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
-import azcreds
 from azcreds.testing import AzuriteServer, network_guard, unique_container_name
+
+
+def azcreds_cli(*args: str) -> None:
+    """Run the real `azcreds` command, echoing it as a user would type it."""
+    print(f"\n$ azcreds {' '.join(args)}", flush=True)
+    subprocess.run([sys.executable, "-m", "azcreds", *args], check=True)
 
 
 def main() -> int:
     network_guard.install()  # the demo talks to 127.0.0.1 only; anything else fails loudly
-    with AzuriteServer() as azurite:
-        print(f"1. Azurite is listening on {azurite.blob_endpoint}")
+    with tempfile.TemporaryDirectory(prefix="azcreds-demo-") as tmp, AzuriteServer() as azurite:
+        print(f"Azurite is listening on {azurite.blob_endpoint}")
+        os.environ["AZCREDS_KEYRING_PATH"] = str(Path(tmp) / "keyring.azcv")
+        os.environ["AZCREDS_KEYRING_PASSPHRASE"] = secrets.token_urlsafe(16)  # as CI would set it
+        print(f"keyring file: {os.environ['AZCREDS_KEYRING_PATH']} (passphrase from AZCREDS_KEYRING_PASSPHRASE)")
 
-        # The secret `az_secret`, as a CI job or a laptop would provide it: environment variables.
-        os.environ["AZCREDS_AZ_SECRET__ACCOUNT_NAME"] = azurite.account_name
-        os.environ["AZCREDS_AZ_SECRET__ACCOUNT_KEY"] = azurite.account_key
-        os.environ["AZCREDS_AZ_SECRET__ACCOUNT_URL"] = azurite.blob_endpoint
-        print("2. az_secret is set as AZCREDS_AZ_SECRET__{ACCOUNT_NAME,ACCOUNT_KEY,ACCOUNT_URL}")
+        azcreds_cli("keyring", "init")
+        secret_file = Path(tmp) / "connection-string.txt"
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(azurite.connection_string)
+        # @file keeps the secret out of argv and shell history.
+        azcreds_cli("secret", "register", "az_secret", "--schema", "azure", f"--connection_string=@{secret_file}")
+        secret_file.unlink()
+        azcreds_cli("secret", "list")
+        azcreds_cli("secret", "get", "az_secret")
+        azcreds_cli("resolve", "az_secret", "--explain")
 
-        resolution = azcreds.explain_resolution("az_secret")
-        for attempt in resolution.attempts:
-            print(f"3. resolver {attempt.source}: {attempt.outcome} ({attempt.detail})")
+        import azcreds
+
         creds = azcreds.resolve_credentials("az_secret")
-        print(f"4. resolved: {creds}")  # no secret in it, ever
-        print(f"   credential type: {type(creds.credential).__name__}")
+        print(f"\n>>> azcreds.resolve_credentials('az_secret')\n{creds}")  # no secret in it, ever
+        print(f"credential type: {type(creds.credential).__name__}")
+        if creds.source != "keyring":
+            print("UNEXPECTED: the secret did not come from the keyring", file=sys.stderr)
+            return 1
 
         service = creds.blob_service_client()
         container = unique_container_name("demo")
@@ -38,11 +59,11 @@ def main() -> int:
         blob = service.get_blob_client(container, "models/v1/weights.bin")
         blob.upload_blob(payload)
         data = blob.download_blob().readall()
-        print(f"5. wrote and read back {len(data)} bytes at {container}/models/v1/weights.bin")
+        print(f"wrote and read back {len(data)} bytes at az://{container}/models/v1/weights.bin")
         if data != payload:
-            print("   MISMATCH: the bytes read differ from the bytes written", file=sys.stderr)
+            print("MISMATCH: the bytes read differ from the bytes written", file=sys.stderr)
             return 1
-        print("6. round trip OK")
+        print("demo OK")
     return 0
 
 

@@ -15,8 +15,7 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
-    from typer import Abort, Exit
-    from typer._click.exceptions import ClickException, UsageError
+    from click.exceptions import Abort, ClickException, Exit, UsageError
 
     from azcreds.cli._io import BadInput, exit_code_for, print_error, show_warning
     from azcreds.cli.app import app
