@@ -29,7 +29,9 @@ def main() -> int:
         print(f"Azurite is listening on {azurite.blob_endpoint}")
         os.environ["AZCREDS_KEYRING_PATH"] = str(Path(tmp) / "keyring.azcv")
         os.environ["AZCREDS_KEYRING_PASSPHRASE"] = secrets.token_urlsafe(16)  # as CI would set it
-        print(f"keyring file: {os.environ['AZCREDS_KEYRING_PATH']} (passphrase from AZCREDS_KEYRING_PASSPHRASE)")
+        print(
+            f"keyring file: {os.environ['AZCREDS_KEYRING_PATH']} (passphrase from AZCREDS_KEYRING_PASSPHRASE)"
+        )
 
         azcreds_cli("keyring", "init")
         secret_file = Path(tmp) / "connection-string.txt"
@@ -37,7 +39,9 @@ def main() -> int:
         with os.fdopen(fd, "w") as f:
             f.write(azurite.connection_string)
         # @file keeps the secret out of argv and shell history.
-        azcreds_cli("secret", "register", "az_secret", "--schema", "azure", f"--connection_string=@{secret_file}")
+        azcreds_cli(
+            "secret", "register", "az_secret", "--schema", "azure", f"--connection_string=@{secret_file}"
+        )
         secret_file.unlink()
         azcreds_cli("secret", "list")
         azcreds_cli("secret", "get", "az_secret")
