@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "EnvResolver": "azcreds.resolvers.env",
     "KeyringStore": "azcreds.resolvers.keyring",
     "SecretInfo": "azcreds.resolvers.keyring",
+    "KeyVaultStore": "azcreds.resolvers.keyvault",
+    "ManagedIdentityResolver": "azcreds.resolvers.managed_identity",
     "AzcredsSettings": "azcreds.settings",
     "SecretSchema": "azcreds.schemas",
     "ConnectionStringSecret": "azcreds.schemas",
@@ -74,7 +76,9 @@ __all__ = [
     "EnvResolver",
     "ExpiringCredentialWarning",
     "InvalidSecretNameError",
+    "KeyVaultStore",
     "KeyringStore",
+    "ManagedIdentityResolver",
     "ManagedIdentitySecret",
     "PathOutsideStoreError",
     "PermissionDeniedError",
@@ -135,6 +139,8 @@ if TYPE_CHECKING:
     from azcreds.resolvers.chain import Resolution, ResolverChain
     from azcreds.resolvers.env import EnvResolver
     from azcreds.resolvers.keyring import KeyringStore, SecretInfo
+    from azcreds.resolvers.keyvault import KeyVaultStore
+    from azcreds.resolvers.managed_identity import ManagedIdentityResolver
     from azcreds.schemas import (
         AccountKeySecret,
         AzureSecret,

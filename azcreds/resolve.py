@@ -49,12 +49,19 @@ def default_chain(named: bool = True) -> ResolverChain:
 
 
 def _build_resolvers(named: bool) -> list[Resolver]:
-    get_settings()  # validate the settings once, up front
+    settings = get_settings()  # validated once, up front
     resolvers: list[Resolver] = [EnvResolver()]
     if named:
         from azcreds.resolvers.keyring import KeyringStore
 
         resolvers.append(KeyringStore())
+        if settings.keyvault_url:
+            from azcreds.resolvers.keyvault import KeyVaultStore
+
+            resolvers.append(KeyVaultStore(settings.keyvault_url))
+    from azcreds.resolvers.managed_identity import ManagedIdentityResolver
+
+    resolvers.append(ManagedIdentityResolver())
     return resolvers
 
 

@@ -152,7 +152,11 @@ def test_explain_resolution_misses_and_hits(monkeypatch: pytest.MonkeyPatch) -> 
     res = explain_resolution("az_secret")
     assert not res.ok
     assert isinstance(res.error, SecretNotFoundError)
-    assert [(a.source, a.outcome) for a in res.attempts] == [("env", "miss"), ("keyring", "miss")]
+    assert [(a.source, a.outcome) for a in res.attempts] == [
+        ("env", "miss"),
+        ("keyring", "miss"),
+        ("managed-identity", "miss"),
+    ]
     monkeypatch.setenv("AZCREDS_AZ_SECRET__CONNECTION_STRING", "UseDevelopmentStorage=true")
     res = explain_resolution("az_secret")
     assert res.ok

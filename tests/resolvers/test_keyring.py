@@ -121,7 +121,11 @@ def test_resolver_misses_without_file_and_fails_when_locked(
 ) -> None:
     KeyringStore().register("locked", parse_secret("azure", {"account_name": "acct"}))
     res = explain_resolution("other")
-    assert [(a.source, a.outcome) for a in res.attempts] == [("env", "miss"), ("keyring", "miss")]
+    assert [(a.source, a.outcome) for a in res.attempts] == [
+        ("env", "miss"),
+        ("keyring", "miss"),
+        ("managed-identity", "miss"),
+    ]
     monkeypatch.setenv("AZCREDS_KEYRING_PASSPHRASE", "wrong")
     clear_cache()
     res = explain_resolution("locked")
@@ -130,7 +134,7 @@ def test_resolver_misses_without_file_and_fails_when_locked(
     monkeypatch.setenv("AZCREDS_KEYRING_PATH", str(keyring_env.parent / "absent.azcv"))
     clear_cache()
     res = explain_resolution("locked")
-    assert "no keyring file" in res.attempts[-1].detail
+    assert "no keyring file" in res.attempts[1].detail
 
 
 def test_corrupted_file_fails_the_chain_and_is_not_rewritten(keyring_env: Path) -> None:
