@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "AzcredsError": "azcreds.errors",
     "AzcredsWarning": "azcreds.errors",
     "ExpiringCredentialWarning": "azcreds.errors",
+    "StaleCredentialWarning": "azcreds.errors",
     "SchemaValidationError": "azcreds.errors",
     "InvalidSecretNameError": "azcreds.errors",
     "SecretNotFoundError": "azcreds.errors",
@@ -95,6 +96,7 @@ __all__ = [
     "SecretSchema",
     "ServiceError",
     "ServicePrincipalSecret",
+    "StaleCredentialWarning",
     "StoreCorruptedError",
     "StoreLockedError",
     "__version__",
@@ -130,6 +132,7 @@ if TYPE_CHECKING:
         SecretExistsError,
         SecretNotFoundError,
         ServiceError,
+        StaleCredentialWarning,
         StoreCorruptedError,
         StoreLockedError,
     )

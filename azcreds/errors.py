@@ -23,8 +23,9 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
         ├── ArtifactExistsError (FileExistsError)
         └── PathOutsideStoreError (ValueError)    a path outside the store's container/prefix
 
-A warning category, :class:`AzcredsWarning`, covers non-fatal findings (for example a SAS token
-that expires within 24 hours).
+A warning category, :class:`AzcredsWarning`, covers non-fatal findings: a SAS token that expires
+within 24 hours (:class:`ExpiringCredentialWarning`), or cached credentials served past their TTL
+because their source failed transiently (:class:`StaleCredentialWarning`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ __all__ = [
     "SecretExistsError",
     "SecretNotFoundError",
     "ServiceError",
+    "StaleCredentialWarning",
     "StoreCorruptedError",
     "StoreLockedError",
 ]
@@ -170,3 +172,7 @@ class AzcredsWarning(UserWarning):
 
 class ExpiringCredentialWarning(AzcredsWarning):
     """A credential is valid now but expires soon (a SAS token within 24 hours)."""
+
+
+class StaleCredentialWarning(AzcredsWarning):
+    """A cached credential past its TTL was served because its source failed transiently."""

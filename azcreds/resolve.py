@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from azcreds.errors import ServiceError, StaleCredentialWarning
 from azcreds.names import name_key, validate_secret_name
 from azcreds.resolvers.chain import Resolution, ResolverChain
 from azcreds.resolvers.env import EnvResolver
@@ -28,7 +30,13 @@ __all__ = ["clear_cache", "default_chain", "explain_resolution", "resolve_creden
 @dataclass(frozen=True)
 class _Entry:
     credentials: AzureCredentials
-    expires: float
+    expires: float  # monotonic time after which the source is asked again
+    stale_until: float  # monotonic time until which it may still be served if the source fails
+
+
+# While a source keeps failing transiently, stale credentials are re-served for this long before
+# the source is asked again, so an outage or a throttling storm is not answered with more load.
+STALE_RETRY_SECONDS = 30.0
 
 
 _lock = threading.Lock()
@@ -74,6 +82,10 @@ def resolve_credentials(
     concurrent first calls for one name do the work once. ``refresh=True`` bypasses the cache
     (and refills it). A ``chain`` of your own is asked directly, uncached.
 
+    When the TTL has passed and the source fails transiently (ServiceError: throttling, 5xx,
+    unreachable), the last good credentials are served with a StaleCredentialWarning for up to
+    ``AZCREDS_CACHE_MAX_STALE`` seconds past the TTL (not with ``refresh=True``).
+
     Raises SecretNotFoundError (listing every resolver tried and why) when no resolver has the
     secret, or the error of the resolver that failed.
     """
@@ -93,10 +105,26 @@ def resolve_credentials(
             entry = _entries.get(key)
             if entry is not None and entry.expires > time.monotonic():
                 return entry.credentials
-        credentials = default_chain(name is not None).resolve(name)
-        ttl = get_settings().cache_ttl
-        if ttl > 0:
-            _entries[key] = _Entry(credentials, time.monotonic() + ttl)
+        settings = get_settings()
+        try:
+            credentials = default_chain(name is not None).resolve(name)
+        except ServiceError as exc:
+            stale = _entries.get(key)
+            now = time.monotonic()
+            if refresh or stale is None or now > stale.stale_until:
+                raise
+            warnings.warn(
+                f"serving cached credentials for {name!r} from {stale.credentials.source} past their "
+                f"TTL: {exc}",
+                StaleCredentialWarning,
+                stacklevel=2,
+            )
+            retry = min(now + min(settings.cache_ttl, STALE_RETRY_SECONDS), stale.stale_until)
+            _entries[key] = _Entry(stale.credentials, retry, stale.stale_until)
+            return stale.credentials
+        if settings.cache_ttl > 0:
+            expires = time.monotonic() + settings.cache_ttl
+            _entries[key] = _Entry(credentials, expires, expires + settings.cache_max_stale)
         return credentials
 
 

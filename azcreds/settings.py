@@ -29,6 +29,14 @@ class AzcredsSettings(BaseSettings):
     cache_ttl: float = Field(
         default=300.0, ge=0, description="Seconds a resolved credential is reused in this process."
     )
+    cache_max_stale: float = Field(
+        default=3600.0,
+        ge=0,
+        description=(
+            "Seconds past the TTL a cached credential may still be served, with a warning, while "
+            "its source fails transiently (throttling, 5xx, unreachable)."
+        ),
+    )
     managed_identity: Literal["auto", "off", "imds"] = Field(
         default="auto",
         description=(

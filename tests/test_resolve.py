@@ -179,3 +179,48 @@ def test_public_names_match_all() -> None:
     assert set(azcreds.__all__) == set(azcreds._EXPORTS) | {"__version__"}
     with pytest.raises(AttributeError):
         azcreds.does_not_exist  # noqa: B018
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_stale_credentials_are_served_while_the_source_fails_transiently(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from azcreds import ServiceError, StaleCredentialWarning
+
+    monkeypatch.setenv("AZCREDS_CACHE_TTL", "0.05")
+    monkeypatch.setenv("AZCREDS_CACHE_MAX_STALE", "60")
+    clear_cache()
+    good = resolve_credentials("az_secret")
+    calls: list[str | None] = []
+
+    def failing(self: EnvResolver, name: str | None) -> SecretSchema:
+        calls.append(name)
+        raise ServiceError("the source answered 503 after retries")
+
+    monkeypatch.setattr(EnvResolver, "resolve", failing)
+    time.sleep(0.1)  # let the TTL pass
+    with pytest.warns(StaleCredentialWarning, match="past their TTL"):
+        assert resolve_credentials("az_secret") is good
+    assert len(calls) == 1
+    assert resolve_credentials("az_secret") is good  # within the retry pause: source not asked
+    assert len(calls) == 1
+    with pytest.raises(ServiceError):
+        resolve_credentials("az_secret", refresh=True)  # an explicit refresh wants the source
+
+
+@pytest.mark.usefixtures("secret_env")
+def test_stale_bound_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azcreds import ServiceError
+
+    monkeypatch.setenv("AZCREDS_CACHE_TTL", "0.05")
+    monkeypatch.setenv("AZCREDS_CACHE_MAX_STALE", "0")
+    clear_cache()
+    resolve_credentials("az_secret")
+
+    def failing(self: EnvResolver, name: str | None) -> SecretSchema:
+        raise ServiceError("down")
+
+    monkeypatch.setattr(EnvResolver, "resolve", failing)
+    time.sleep(0.1)
+    with pytest.raises(ServiceError):
+        resolve_credentials("az_secret")
