@@ -15,18 +15,24 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
-    from click.exceptions import Abort, ClickException, Exit, UsageError
+    from click.exceptions import Abort, ClickException, Exit, NoArgsIsHelpError, UsageError
 
     from azcreds.cli._io import BadInput, exit_code_for, print_error, show_warning
     from azcreds.cli.app import app
     from azcreds.errors import AzcredsError
 
     warnings.showwarning = show_warning
-    args = sys.argv[1:] if argv is None else argv
+    args = _attach_dash_values(sys.argv[1:] if argv is None else list(argv))
     try:
         result = app(args=args, prog_name="azcreds", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # `azcreds` or `azcreds secret` alone: the help, as usual
+        sys.stdout.write(exc.ctx.get_help() + "\n")
+        return 0
     except UsageError as exc:
-        print_error(exc.format_message())
+        message = exc.format_message()
+        if message.startswith("Got unexpected extra argument"):
+            message = "unexpected extra argument (not shown: it may be a value that lost its --FIELD=)"
+        print_error(message)
         return 2
     except ClickException as exc:
         print_error(exc.format_message())
@@ -50,3 +56,41 @@ def main(argv: list[str] | None = None) -> int:
         print_error(f"unexpected {type(exc).__name__} (set AZCREDS_DEBUG=1 for a traceback)")
         return 1
     return result if isinstance(result, int) else 0
+
+
+# Options of `secret register` / `secret update` that take no value or are short flags; anything
+# else spelt `--name` is a field flag.
+_OWN_LONG = {"--schema", "--store", "--interactive", "--overwrite", "--json", "--help", "--vault-url"}
+_OWN_SHORT = {"-i", "-s", "-h"}
+
+
+def _attach_dash_values(args: list[str]) -> list[str]:
+    """``--client_secret -xyz`` → ``--client_secret=-xyz`` for field flags of register/update.
+
+    Without this, click would read a value that starts with ``-`` as short options (``-i``,
+    ``-h``...) and silently change or drop the secret.
+    """
+    if len(args) < 2 or args[0] != "secret" or args[1] not in ("register", "update"):
+        return args
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        nxt = args[i + 1] if i + 1 < len(args) else None
+        if (
+            arg.startswith("--")
+            and "=" not in arg
+            and arg not in _OWN_LONG
+            and arg != "--"
+            and nxt is not None
+            and nxt.startswith("-")
+            and not nxt.startswith("--")
+            and nxt != "-"
+            and nxt not in _OWN_SHORT
+        ):
+            out.append(f"{arg}={nxt}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out

@@ -60,6 +60,8 @@ def show_warning(message: Warning | str, category: type[Warning], *args: Any, **
 def console() -> Console:
     from rich.console import Console
 
+    if os.environ.get("NO_COLOR"):  # rich drops colours for NO_COLOR but keeps bold/italic
+        return Console(soft_wrap=False, highlight=False, color_system=None)
     return Console(soft_wrap=False, highlight=False)
 
 
@@ -138,11 +140,13 @@ def read_value(field: str, raw: str, *, stdin_used: list[bool]) -> tuple[str, bo
     if raw.startswith("@"):
         path = Path(os.path.expanduser(raw[1:]))
         try:
+            if path.is_dir():
+                raise BadInput(f"--{field}=@{path}: is a folder, not a file")
             if not path.is_file():
                 raise BadInput(f"--{field}=@{path}: no such file")
             if path.stat().st_size > MAX_FILE_VALUE:
                 raise BadInput(f"--{field}=@{path}: file is larger than {MAX_FILE_VALUE // 1024} KiB")
-            data = path.read_text(encoding="utf-8")
+            data = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad) is not part of the value
         except UnicodeDecodeError:
             raise BadInput(f"--{field}=@{path}: file is not UTF-8 text") from None
         except OSError as exc:
@@ -163,7 +167,13 @@ def collect_fields(
     stdin_used = [False]
     fields: dict[str, str | None] = {}
     literal_secrets: list[str] = []
-    for field, raw in parse_field_flags(args):
+    flags = parse_field_flags(args)
+    unknown = [field for field, _ in flags if field not in schema.model_fields]
+    if unknown:  # before any prompt or read: never ask for a value that will be refused
+        from azcreds.errors import FieldError
+
+        raise SchemaValidationError(schema.schema_id, [FieldError(f, "unknown field") for f in unknown])
+    for field, raw in flags:
         if raw is None:
             fields[field] = _prompt_for(field, field in secret_fields)
             continue

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from azcreds.cli._io import BadInput, console, exit_code_for, print_error, print_json
+from azcreds.cli._io import BadInput, console, exit_code_for, print_error, print_json, print_warning
 
 if TYPE_CHECKING:
     from azcreds.resolvers.chain import Resolution
@@ -83,7 +83,7 @@ def env(
     for key, value in variables.items():
         typer.echo(f"export {key}={shlex.quote(value) if show else '***'}")
     if not show:
-        print_error('values masked on a terminal: use eval "$(azcreds env NAME)" or --reveal')
+        print_warning('values masked on a terminal: use eval "$(azcreds env NAME)" or --reveal')
 
 
 def exec_(

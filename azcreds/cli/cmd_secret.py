@@ -110,7 +110,8 @@ def get(
         return
     from rich.table import Table
 
-    table = Table("field", "value", title=f"{info.name} ({secret.schema_id}, {store})")
+    table = Table("field", title=f"{info.name} ({secret.schema_id}, {store})")
+    table.add_column("value", overflow="fold")  # a revealed key must never be cut short
     for field, value in secret.field_values(reveal=reveal).items():
         table.add_row(field, value)
     console().print(table)
