@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from azcreds.cli._io import BadInput, is_interactive, prompt_secret
 
 if TYPE_CHECKING:
+    from azcreds.resolvers.base import WritableStore
     from azcreds.resolvers.keyring import KeyringStore
 
 STORES = ("keyring", "keyvault")
@@ -36,10 +37,22 @@ def keyring_store(*, creating: bool = False) -> KeyringStore:
     return store
 
 
-def writable_store(kind: str, *, creating: bool = False) -> KeyringStore:
-    """The store behind ``--store KIND``."""
+def writable_store(kind: str, *, creating: bool = False, vault_url: str | None = None) -> WritableStore:
+    """The store behind ``--store KIND`` (``--vault-url`` or AZCREDS_KEYVAULT_URL for Key Vault)."""
     if kind == "keyring":
+        if vault_url:
+            raise BadInput("--vault-url applies to --store keyvault only")
         return keyring_store(creating=creating)
     if kind == "keyvault":
-        raise BadInput("--store keyvault is not available yet: the Key Vault store is not built")
+        from azcreds.resolvers.keyvault import KeyVaultStore
+        from azcreds.schemas import check_url
+
+        store = KeyVaultStore(vault_url)
+        if store.vault_url is None:
+            raise BadInput("--store keyvault needs --vault-url or AZCREDS_KEYVAULT_URL")
+        try:
+            check_url(store.vault_url, https_only=True)
+        except ValueError as exc:
+            raise BadInput(f"--vault-url {exc}") from None
+        return store
     raise BadInput(f"--store must be one of: {', '.join(STORES)}")

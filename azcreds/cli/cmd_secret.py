@@ -26,6 +26,10 @@ app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 FIELD_FLAGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 NameArg = Annotated[str, typer.Argument(help="Secret name: 1-64 letters, digits, '_' or '-'.")]
 StoreOption = Annotated[str, typer.Option("--store", help="Where the secret lives: keyring or keyvault.")]
+VaultOption = Annotated[
+    str | None,
+    typer.Option("--vault-url", help="Key Vault URL for --store keyvault (else AZCREDS_KEYVAULT_URL)."),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
@@ -44,6 +48,7 @@ def register(
     name: NameArg,
     schema: Annotated[str, typer.Option("--schema", "-s", help="Schema id (see `azcreds schema list`).")],
     store: StoreOption = "keyring",
+    vault_url: VaultOption = None,
     interactive: Annotated[bool, typer.Option("-i", "--interactive", help="Prompt for every field.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing secret.")] = False,
     json_: JsonOption = False,
@@ -60,7 +65,7 @@ def register(
     schema_cls = get_schema(schema)
     fields = collect_fields(schema_cls, list(ctx.args), interactive=interactive)
     secret = parse_secret(schema, fields)
-    target = writable_store(store, creating=True)
+    target = writable_store(store, creating=True, vault_url=vault_url)
     target.register(name, secret, overwrite=overwrite)
     if json_:
         print_json(_summary(name, secret, store))
@@ -76,9 +81,9 @@ def _info_rows(infos: list[SecretInfo]) -> list[dict[str, str]]:
 
 
 @app.command("list")
-def list_(store: StoreOption = "keyring", json_: JsonOption = False) -> None:
+def list_(store: StoreOption = "keyring", vault_url: VaultOption = None, json_: JsonOption = False) -> None:
     """List secrets (names and schemas; never values)."""
-    rows = _info_rows(writable_store(store).list())
+    rows = _info_rows(writable_store(store, vault_url=vault_url).list())
     if json_:
         print_json(rows)
         return
@@ -98,10 +103,11 @@ def get(
     name: NameArg,
     reveal: Annotated[bool, typer.Option("--reveal", help="Show secret values too.")] = False,
     store: StoreOption = "keyring",
+    vault_url: VaultOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Show a secret's schema and fields; secret values are masked unless --reveal."""
-    target = writable_store(store)
+    target = writable_store(store, vault_url=vault_url)
     secret = target.get(name)
     info = target.info(name)
     data = _summary(info.name, secret, store, reveal=reveal) | {"updated": info.updated}
@@ -143,19 +149,36 @@ def delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     purge: Annotated[bool, typer.Option("--purge", help="Key Vault: purge, not only soft-delete.")] = False,
     store: StoreOption = "keyring",
+    vault_url: VaultOption = None,
 ) -> None:
-    """Delete a secret."""
+    """Delete a secret (Key Vault: soft-delete, recoverable; --purge removes it for good)."""
+    from azcreds.errors import SecretNotFoundError
+
     if purge and store != "keyvault":
         raise BadInput("--purge applies to --store keyvault only")
-    target = writable_store(store)
-    info = target.info(name)
+    target = writable_store(store, vault_url=vault_url)
+    try:
+        shown = target.info(name).name
+    except SecretNotFoundError:
+        if not purge:  # purging a name that is already soft-deleted is allowed
+            raise
+        shown = name
     if not yes:
         if not is_interactive():
             raise BadInput("refusing to delete without --yes when there is no terminal to confirm on")
-        if not typer.confirm(f"Delete secret {info.name!r} from the {store}?", default=False, err=True):
+        what = "Purge" if purge else "Delete"
+        if not typer.confirm(f"{what} secret {shown!r} from the {store}?", default=False, err=True):
             raise typer.Exit(1)
+    if purge:
+        from azcreds.resolvers.keyvault import KeyVaultStore
+
+        assert isinstance(target, KeyVaultStore)
+        target.delete(name, purge=True)
+        typer.echo(f"deleted and purged secret {shown!r} from the {store}")
+        return
     target.delete(name)
-    typer.echo(f"deleted secret {info.name!r} from the {store}")
+    recoverable = " (soft-deleted: recoverable until purged)" if store == "keyvault" else ""
+    typer.echo(f"deleted secret {shown!r} from the {store}{recoverable}")
 
 
 __all__ = ["app", "read_value"]

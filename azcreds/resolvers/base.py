@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from azcreds.credentials import Source
+    from azcreds.resolvers.keyring import SecretInfo
     from azcreds.schemas import SecretSchema
 
-__all__ = ["Resolver"]
+__all__ = ["Resolver", "WritableStore"]
 
 
 @runtime_checkable
@@ -28,3 +29,28 @@ class Resolver(Protocol):
     def resolve(self, name: str | None) -> SecretSchema:
         """The secret called ``name``; ResolverUnavailableError if this resolver does not have it."""
         ...
+
+
+@runtime_checkable
+class WritableStore(Resolver, Protocol):
+    """A resolver that also stores secrets (the keyring, Key Vault, or a third party's store).
+
+    ``azcreds.testing.store_contract.WritableStoreContract`` tests this contract.
+    """
+
+    @property
+    def path(self) -> object:
+        """Where the secrets live (a file path or a vault URL), for messages."""
+        ...
+
+    def register(self, name: str, secret: SecretSchema, overwrite: bool = False) -> SecretSchema: ...
+
+    def get(self, name: str) -> SecretSchema: ...
+
+    def info(self, name: str) -> SecretInfo: ...
+
+    def list(self) -> list[SecretInfo]: ...
+
+    def update(self, name: str, **fields: str | None) -> SecretSchema: ...
+
+    def delete(self, name: str) -> None: ...
