@@ -256,6 +256,8 @@ class KeyVaultStore:
 
     @staticmethod
     def _wait(poller: Any) -> Any:
+        # The Key Vault pollers' result() returns at once; wait() is what polls until done.
+        poller.wait()
         return poller.result()
 
     def _properties(self, name: str) -> Any:

@@ -5,6 +5,9 @@
 - :mod:`~azcreds.testing.azurite`: run Azurite's Blob service on 127.0.0.1.
 - :mod:`~azcreds.testing.tls`: a throwaway CA and loopback server certificate.
 - :mod:`~azcreds.testing.tokens`: JWTs Azurite's ``--oauth basic`` accepts, and a static credential.
+- :mod:`~azcreds.testing.keyvault_server`: a Key Vault secrets data plane over HTTPS.
+- :mod:`~azcreds.testing.identity_servers`: a managed identity endpoint (App Service and IMDS
+  style) and an Entra-style authority for service principals.
 - :mod:`~azcreds.testing.pytest_plugin`: all of the above as pytest fixtures
   (``-p azcreds.testing.pytest_plugin``).
 
@@ -12,6 +15,7 @@ Importing this package is cheap: the Azure SDK, PyJWT and trustme are imported o
 """
 
 from azcreds.testing import network_guard
+from azcreds.testing._local_http import Fault, FaultInjector, RecordedRequest
 from azcreds.testing.azurite import (
     AZURITE_BIN_ENV,
     DEV_ACCOUNT_KEY,
@@ -23,6 +27,14 @@ from azcreds.testing.azurite import (
     generate_account_key,
     unique_container_name,
 )
+from azcreds.testing.identity_servers import (
+    AssignedIdentity,
+    EntraAuthority,
+    ManagedIdentityEndpoint,
+    RegisteredApp,
+    audience_for,
+)
+from azcreds.testing.keyvault_server import KEYVAULT_AUDIENCE, KeyVaultServer
 from azcreds.testing.network_guard import (
     BlockedAttempt,
     NonLoopbackConnectionError,
@@ -45,18 +57,28 @@ __all__ = [
     "AZURITE_BIN_ENV",
     "DEV_ACCOUNT_KEY",
     "DEV_ACCOUNT_NAME",
+    "KEYVAULT_AUDIENCE",
     "LOOPBACK_NAMES",
     "STORAGE_AUDIENCE",
     "TEST_APP_ID",
     "TEST_OBJECT_ID",
     "TEST_TENANT_ID",
+    "AssignedIdentity",
     "AzuriteNotFoundError",
     "AzuriteServer",
     "AzuriteStartError",
     "BlockedAttempt",
+    "EntraAuthority",
+    "Fault",
+    "FaultInjector",
+    "KeyVaultServer",
+    "ManagedIdentityEndpoint",
     "NonLoopbackConnectionError",
+    "RecordedRequest",
+    "RegisteredApp",
     "StaticTokenCredential",
     "TestCertificates",
+    "audience_for",
     "blocked_attempts",
     "clear_blocked_attempts",
     "find_azurite_blob",

@@ -9,8 +9,8 @@ Load it with ``-p azcreds.testing.pytest_plugin`` (azcreds' own ``addopts`` do).
   variable for each test (except ``AZCREDS_AZURITE_BIN``, which only tells the harness where
   Azurite is), points ``AZCREDS_KEYRING_PATH`` into the test's ``tmp_path``, and clears azcreds'
   caches before and after the test;
-- provides the fixtures ``test_certificates``, ``azurite``, ``azurite_https`` and
-  ``container_name``.
+- provides the fixtures ``test_certificates``, ``azurite``, ``azurite_https``,
+  ``container_name``, ``keyvault_server``, ``managed_identity_endpoint`` and ``entra_authority``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from azcreds.testing import network_guard
+from azcreds.testing._local_http import LocalHTTPServer
 from azcreds.testing.azurite import AZURITE_BIN_ENV, AzuriteServer, unique_container_name
+from azcreds.testing.identity_servers import EntraAuthority, ManagedIdentityEndpoint
+from azcreds.testing.keyvault_server import KeyVaultServer
 from azcreds.testing.tls import TestCertificates, make_test_certificates
 
 if TYPE_CHECKING:
@@ -36,6 +39,9 @@ __all__ = [
     "azurite",
     "azurite_https",
     "container_name",
+    "entra_authority",
+    "keyvault_server",
+    "managed_identity_endpoint",
     "test_certificates",
 ]
 
@@ -181,3 +187,44 @@ def azurite_https(test_certificates: TestCertificates) -> Iterator[AzuriteServer
 def container_name() -> str:
     """A fresh, valid, unique container name."""
     return unique_container_name()
+
+
+def _fail_on_server_errors(server: LocalHTTPServer) -> None:
+    errors = server.errors
+    if errors:
+        details = "\n".join(f"{e.method} {e.path}:\n{e.traceback}" for e in errors)
+        pytest.fail(
+            f"{server!r} failed on {len(errors)} request(s) (answered 500):\n{details}", pytrace=False
+        )
+
+
+@pytest.fixture
+def keyvault_server(test_certificates: TestCertificates) -> Iterator[KeyVaultServer]:
+    """A fresh, empty Key Vault secrets server over HTTPS for the test (``KeyVaultServer``).
+
+    Use ``SecretClient(keyvault_server.vault_url, credential, **keyvault_server.client_kwargs())``.
+    """
+    with KeyVaultServer(certificates=test_certificates) as server:
+        yield server
+        _fail_on_server_errors(server)
+
+
+@pytest.fixture
+def managed_identity_endpoint() -> Iterator[ManagedIdentityEndpoint]:
+    """A managed identity endpoint (App Service and IMDS style) with a system-assigned and one
+    user-assigned identity; set ``app_service_env()`` or ``imds_env()`` with ``monkeypatch``."""
+    with ManagedIdentityEndpoint() as endpoint:
+        yield endpoint
+        _fail_on_server_errors(endpoint)
+
+
+@pytest.fixture
+def entra_authority(test_certificates: TestCertificates) -> Iterator[EntraAuthority]:
+    """An Entra-style authority over HTTPS with one registered app (``entra_authority.app``).
+
+    Use ``ClientSecretCredential(tenant, app.client_id, app.client_secret,
+    **entra_authority.credential_kwargs())``.
+    """
+    with EntraAuthority(certificates=test_certificates) as authority:
+        yield authority
+        _fail_on_server_errors(authority)

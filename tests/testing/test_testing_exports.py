@@ -7,7 +7,16 @@ import sys
 
 import azcreds.testing
 
-SUBMODULES = {"azurite", "network_guard", "pytest_plugin", "store_contract", "tls", "tokens"}
+SUBMODULES = {
+    "azurite",
+    "identity_servers",
+    "keyvault_server",
+    "network_guard",
+    "pytest_plugin",
+    "store_contract",
+    "tls",
+    "tokens",
+}
 
 
 def test_all_lists_exactly_the_public_names() -> None:
