@@ -387,7 +387,6 @@ def _info(properties: Any) -> SecretInfo:
 
 
 def _short(exc: Exception) -> str:
-    """The first line of an SDK error message, which names the failure but never a secret."""
-    text = str(getattr(exc, "message", "") or exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    return first[:200]
+    """An SDK error message on one line, capped (it names the failure, never a secret)."""
+    text = " ".join(str(getattr(exc, "message", "") or exc).split())
+    return (text[:400] + "...") if len(text) > 400 else (text or type(exc).__name__)
