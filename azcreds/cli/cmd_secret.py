@@ -125,12 +125,16 @@ def get(
 
 @app.command("update", context_settings=FIELD_FLAGS)
 def update(
-    ctx: typer.Context, name: NameArg, store: StoreOption = "keyring", json_: JsonOption = False
+    ctx: typer.Context,
+    name: NameArg,
+    store: StoreOption = "keyring",
+    vault_url: VaultOption = None,
+    json_: JsonOption = False,
 ) -> None:
     """Change fields of a secret: azcreds secret update NAME --FIELD=VALUE ... (--FIELD= removes one)."""
     from azcreds.schemas import get_schema
 
-    target = writable_store(store)
+    target = writable_store(store, vault_url=vault_url)
     schema_cls = get_schema(target.info(name).schema_id)
     flags = parse_field_flags(list(ctx.args))
     if not flags:
