@@ -168,6 +168,10 @@ class KeyVaultStore:
 
                         credential = default_keyvault_credential()
                     kwargs = dict(self._client_kwargs)
+                    # The SDK's network trace logs bodies (secret values) and bearer tokens when
+                    # logging_enable is on, and a per-call False does not survive its challenge
+                    # retry: it is off for the whole client, whatever the caller asked for.
+                    kwargs["logging_enable"] = False
                     if _is_loopback(self.vault_url):
                         kwargs.setdefault("verify_challenge_resource", False)
                     self._client = SecretClient(self.vault_url, credential, **kwargs)
@@ -249,9 +253,7 @@ class KeyVaultStore:
         self._call(
             "write the secret",
             None,
-            lambda c: c.set_secret(
-                vault_name, value, content_type="application/json", tags=tags, logging_enable=False
-            ),
+            lambda c: c.set_secret(vault_name, value, content_type="application/json", tags=tags),
         )
 
     @staticmethod
@@ -262,13 +264,13 @@ class KeyVaultStore:
 
     def _properties(self, name: str) -> Any:
         vault_name = encode_name(name)
-        secret = self._call("read the secret", name, lambda c: c.get_secret(vault_name, logging_enable=False))
+        secret = self._call("read the secret", name, lambda c: c.get_secret(vault_name))
         return secret.properties
 
     def get(self, name: str) -> SecretSchema:
         """The secret called ``name``, validated. SecretNotFoundError if there is none."""
         vault_name = encode_name(name)
-        secret = self._call("read the secret", name, lambda c: c.get_secret(vault_name, logging_enable=False))
+        secret = self._call("read the secret", name, lambda c: c.get_secret(vault_name))
         return self._parse(name, secret.value, secret.properties)
 
     def _parse(self, name: str, value: str | None, properties: Any) -> SecretSchema:
@@ -310,9 +312,7 @@ class KeyVaultStore:
     def update(self, name: str, **fields: str | None) -> SecretSchema:
         """Change some fields (``None``/``""`` removes an optional one): a new version, revalidated."""
         vault_name = encode_name(name)
-        current = self._call(
-            "read the secret", name, lambda c: c.get_secret(vault_name, logging_enable=False)
-        )
+        current = self._call("read the secret", name, lambda c: c.get_secret(vault_name))
         existing = self._parse(name, current.value, current.properties)
         merged = existing.field_values(reveal=True)
         for field, value in fields.items():
