@@ -302,7 +302,7 @@ class KeyVaultStore:
         def collect(client: SecretClient) -> list[SecretInfo]:
             return [
                 _info(p)
-                for p in client.list_properties_of_secrets(logging_enable=False)
+                for p in client.list_properties_of_secrets()
                 if p.tags and TAG_NAME in p.tags and decode_name(p.name or "") == name_key(p.tags[TAG_NAME])
             ]
 
@@ -350,7 +350,7 @@ class KeyVaultStore:
         def collect(client: SecretClient) -> list[str]:
             return [
                 d.properties.tags[TAG_NAME]
-                for d in client.list_deleted_secrets(logging_enable=False)
+                for d in client.list_deleted_secrets()
                 if d.properties.tags and TAG_NAME in d.properties.tags
             ]
 
