@@ -5,13 +5,15 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import bench_keyring, bench_resolve, bench_startup
+from bench import bench_keyring, bench_keyvault, bench_resolve, bench_startup
 
 SECTIONS = {
     "startup": bench_startup.run,
     "resolve": bench_resolve.run,
     "keyring": bench_keyring.run,
     "cli": bench_keyring.cli,
+    "keyvault": bench_keyvault.run,
+    "offazure": bench_keyvault.run_offazure,
 }
 
 
@@ -21,6 +23,9 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown section(s): {', '.join(unknown)}; choose from {', '.join(SECTIONS)}", file=sys.stderr)
         return 2
+    from azcreds.testing import network_guard
+
+    network_guard.install()  # benchmarks talk to 127.0.0.1 only; anything else fails loudly
     print(f"azcreds benchmarks on Python {platform.python_version()}, {platform.machine()}, {sys.platform}")
     for name in chosen:
         SECTIONS[name]()
