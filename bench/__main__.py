@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import bench_keyring, bench_keyvault, bench_resolve, bench_startup
+from bench import bench_keyring, bench_keyvault, bench_resolve, bench_startup, bench_store
 
 SECTIONS = {
     "startup": bench_startup.run,
@@ -14,6 +14,7 @@ SECTIONS = {
     "cli": bench_keyring.cli,
     "keyvault": bench_keyvault.run,
     "offazure": bench_keyvault.run_offazure,
+    "store": bench_store.run,
 }
 
 

@@ -11,13 +11,15 @@ same work with the same block size and concurrency (``upload_blob``/``download_b
 - ``listdir`` and ``glob('**')`` over 10,000 blobs, with the HTTP requests each made: counted on the
   server, as lines of Azurite's access log (the same count for all three clients), and for the store
   and the raw SDK also by an azure-core ``raw_request_hook`` (the two agree);
-- peak memory of a 1 GiB streamed upload, in a fresh subprocess: ``ru_maxrss`` after the upload minus
-  the resident size (``VmRSS``) just before it, after imports and a warm-up write (RSS, so SDK and
-  socket buffers count too, not just Python objects).
+- peak memory of a 1 GiB streamed upload, in a fresh subprocess: the peak resident size (``VmHWM``,
+  reset through ``/proc/self/clear_refs`` after imports and a warm-up write) minus the resident size
+  just before the upload. RSS, so SDK and socket buffers count too, not just Python objects.
+  (``ru_maxrss`` would be wrong here: a child started from this large process inherits its peak.)
 
 Sizes come from the environment for quick runs: ``AZCREDS_BENCH_STORE_LARGE_MIB`` (256),
 ``AZCREDS_BENCH_STORE_MEMORY_MIB`` (1024), ``AZCREDS_BENCH_STORE_SMALL_FILES`` (2000),
-``AZCREDS_BENCH_STORE_LIST_BLOBS`` (10000), ``AZCREDS_BENCH_STORE_REPEAT`` (3, medians are shown).
+``AZCREDS_BENCH_STORE_LIST_BLOBS`` (10000), ``AZCREDS_BENCH_STORE_LARGE_REPEAT`` (5) and
+``AZCREDS_BENCH_STORE_REPEAT`` (3): medians are shown.
 ``AZCREDS_BENCH_STORE_TUNE=1`` adds the block-size x concurrency sweep the defaults come from.
 """
 
@@ -31,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +47,7 @@ MEMORY_MIB = int(os.environ.get("AZCREDS_BENCH_STORE_MEMORY_MIB", "1024"))
 SMALL_FILES = int(os.environ.get("AZCREDS_BENCH_STORE_SMALL_FILES", "2000"))
 LIST_BLOBS = int(os.environ.get("AZCREDS_BENCH_STORE_LIST_BLOBS", "10000"))
 REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_REPEAT", "3"))
+LARGE_REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_LARGE_REPEAT", "5"))
 TUNE = os.environ.get("AZCREDS_BENCH_STORE_TUNE", "") not in ("", "0")
 _REQUEST_LINE = re.compile(rb'"(?:GET|PUT|HEAD|POST|DELETE) /')
 
@@ -85,6 +88,17 @@ class _Counter:
 
     def __call__(self, request: Any) -> None:
         self.count += 1
+
+
+def _interleaved_medians(cases: Sequence[Callable[[], object]], repeat: int) -> list[float]:
+    """Median seconds of each case, the cases taking turns (so drift on a busy machine is shared)."""
+    samples: list[list[float]] = [[] for _ in cases]
+    for _ in range(repeat):
+        for case, times in zip(cases, samples, strict=True):
+            t0 = time.perf_counter()
+            case()
+            times.append(time.perf_counter() - t0)
+    return [statistics.median(times) for times in samples]
 
 
 def _median_seconds(work: Callable[[], object], repeat: int = REPEAT) -> float:
@@ -185,7 +199,7 @@ class _Bench:
         source = self._source(LARGE_MIB)
         section(
             f"artifact store: one {LARGE_MIB} MiB file (block {self.block // MiB} MiB, "
-            f"concurrency {self.concurrency}; median of {REPEAT})"
+            f"concurrency {self.concurrency}; median of {LARGE_REPEAT}, clients taking turns)"
         )
         uri = f"az://{self.container}/large/store.bin"
 
@@ -232,7 +246,7 @@ class _Bench:
             ("upload", (raw_up, store_up, adlfs_up, adlfs_put)),
             ("download", (raw_down, store_down, adlfs_down, adlfs_get)),
         ):
-            raw_s, store_s, adlfs_s, adlfs_best_s = (_median_seconds(case) for case in cases)
+            raw_s, store_s, adlfs_s, adlfs_best_s = _interleaved_medians(cases, LARGE_REPEAT)
             mbps = size / MiB / raw_s
             row(f"{direction}: raw BlobClient (baseline)", f"{raw_s:.2f} s", f"{mbps:.0f} MiB/s")
             ratio = raw_s / store_s
@@ -470,7 +484,7 @@ class _Bench:
 
 
 _MEMORY_CHILD = """
-import os, resource, sys, time
+import os, sys, time
 from azcreds.testing import network_guard
 network_guard.install()
 mode, mib, container, block, concurrency = sys.argv[1], int(sys.argv[2]), sys.argv[3], *map(int, sys.argv[4:])
@@ -490,10 +504,14 @@ if mode == "raw":
     blob = BlobClient.from_connection_string(
         os.environ["AZURE_STORAGE_CONNECTION_STRING"], container, "memory/raw.bin",
         max_block_size=store.block_size, max_single_put_size=store.block_size)
-def rss_kib():
+def status_kib(field):
     with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-before = rss_kib()  # resident now; ru_maxrss may still hold a higher peak from imports
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+# ru_maxrss is no good here: exec keeps the parent's peak in it. VmHWM is this process's own peak;
+# writing 5 to clear_refs resets it to the current RSS, so the imports' peak does not count.
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")
+before = status_kib("VmRSS")
 t0 = time.perf_counter()
 if mode == "store":
     with store.open(f"az://{container}/memory/store.bin", "wb") as f:
@@ -502,7 +520,7 @@ if mode == "store":
 else:
     blob.upload_blob(Generated(), overwrite=True, max_concurrency=store.max_concurrency)
 seconds = time.perf_counter() - t0
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = status_kib("VmHWM")
 store.rmtree(f"az://{container}/memory")
 print((after - before) / 1024, seconds)
 """

@@ -1,4 +1,5 @@
-"""The azcreds demo: register a secret in the local encrypted keyring, resolve it, use it on Azurite.
+"""The azcreds demo: register a secret in the local encrypted keyring, resolve it, and write and
+read artifacts through AzureArtifactStore on Azurite.
 
 Run it with ``scripts/demo`` (which sets everything up first). It starts Azurite on a free
 loopback port, in memory, keeps the keyring in a temporary folder (your real keyring is never
@@ -56,14 +57,18 @@ def main() -> int:
             print("UNEXPECTED: the secret did not come from the keyring", file=sys.stderr)
             return 1
 
-        service = creds.blob_service_client()
+        from azcreds.artifact_store import AzureArtifactStore
+
         container = unique_container_name("demo")
-        service.create_container(container)
+        store = AzureArtifactStore(f"az://{container}", secret="az_secret")
+        store.makedirs(f"az://{container}/models/v1")
         payload = b"model weights, or anything else worth keeping\n" * 100
-        blob = service.get_blob_client(container, "models/v1/weights.bin")
-        blob.upload_blob(payload)
-        data = blob.download_blob().readall()
+        with store.open(f"az://{container}/models/v1/weights.bin", "wb") as f:
+            f.write(payload)
+        with store.open(f"az://{container}/models/v1/weights.bin", "rb") as f:
+            data = f.read()
         print(f"wrote and read back {len(data)} bytes at az://{container}/models/v1/weights.bin")
+        print(f"walk: {[(d, sorted(files)) for d, _, files in store.walk(f'az://{container}')]}")
         if data != payload:
             print("MISMATCH: the bytes read differ from the bytes written", file=sys.stderr)
             return 1

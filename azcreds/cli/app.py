@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from azcreds.cli import cmd_keyring, cmd_resolve, cmd_schema, cmd_secret
+from azcreds.cli import cmd_keyring, cmd_resolve, cmd_schema, cmd_secret, cmd_store
 
 app = typer.Typer(
     name="azcreds",
@@ -17,4 +17,5 @@ app = typer.Typer(
 app.add_typer(cmd_schema.app, name="schema", help="List and show secret schemas.")
 app.add_typer(cmd_secret.app, name="secret", help="Register, list, get, update and delete secrets.")
 app.add_typer(cmd_keyring.app, name="keyring", help="Create and manage the local encrypted keyring.")
+app.add_typer(cmd_store.app, name="store", help="List, upload, download and remove artifacts (az:// URIs).")
 cmd_resolve.register(app)

@@ -1,0 +1,63 @@
+"""Shared pieces of the artifact-store tests: credentials for Azurite and a request counter.
+
+The fixtures built on them are in :mod:`tests.artifact_store.fixtures` (loaded with
+``pytest_plugins``). Test stores use a 64 KiB block size so multi-block files stay cheap.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from azcreds.credentials import AzureCredentials
+from azcreds.schemas import parse_secret
+from azcreds.testing import AzuriteServer
+
+BLOCK = 64 * 1024
+
+
+class RequestCounter:
+    """Counts HTTP requests (azure-core ``raw_request_hook``) and the most in flight at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []
+        self._in_flight = 0
+        self.max_in_flight = 0
+
+    def on_request(self, request: Any) -> None:
+        http = request.http_request
+        with self._lock:
+            self.requests.append((http.method, http.url))
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def on_response(self, response: Any) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    @property
+    def count(self) -> int:
+        return len(self.requests)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.max_in_flight = 0
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return {"raw_request_hook": self.on_request, "raw_response_hook": self.on_response}
+
+
+def connection_string_credentials(azurite: AzuriteServer) -> AzureCredentials:
+    secret = parse_secret("azure-connection-string", {"connection_string": azurite.connection_string})
+    return AzureCredentials.from_secret(secret, name=None, source="env")
+
+
+def account_key_credentials(azurite: AzuriteServer, key: str | None = None) -> AzureCredentials:
+    fields = {
+        "account_name": azurite.account_name,
+        "account_key": key or azurite.account_key,
+        "account_url": azurite.blob_endpoint,
+    }
+    return AzureCredentials.from_secret(parse_secret("azure-account-key", fields), name=None, source="env")
