@@ -387,10 +387,10 @@ class AzureArtifactStore:
         with self._lock:
             if self._generation == generation:
                 self._credentials = resolve_credentials(self._secret, refresh=True)
-                old, self._client = self._client, None
+                # The old client is left to the garbage collector: other threads may still be
+                # in a request on it, and closing its session under them would break them.
+                self._client = None
                 self._generation += 1
-                if old is not None:
-                    old.close()
         return self._container_client()[0]
 
     def _run(
@@ -511,13 +511,9 @@ class AzureArtifactStore:
                 if name and name not in dirs:
                     dirs[name] = _dir_stat(path_of(name), name)
             elif _is_marker(item.name, item.metadata):
-                dirs[name] = _stat_of(
-                    _uri(path.scheme, path.container, prefix + name), name, item, is_dir=True
-                )
+                dirs[name] = _stat_of(path_of(name), name, item, is_dir=True)
             else:
-                files[name] = _stat_of(
-                    _uri(path.scheme, path.container, prefix + name), name, item, is_dir=False
-                )
+                files[name] = _stat_of(path_of(name), name, item, is_dir=False)
         return [*files.values(), *dirs.values()]
 
     def _list_tree(self, path: _Path, action: str) -> list[BlobProperties]:
@@ -1337,7 +1333,9 @@ def _stage_block(target: _BlobTarget, block_id: str, holder: list[bytes]) -> Non
     block = holder.pop()  # now only this frame holds the block: freed before the slot is released
 
     def stage(cc: ContainerClient) -> None:
-        target.blob(cc).stage_block(block_id, block, length=len(block))
+        # A stream body goes out in pieces; one 16 MiB send measured 3-12 % slower. BytesIO
+        # shares the bytes (no copy), and the SDK rewinds it if it retries.
+        target.blob(cc).stage_block(block_id, io.BytesIO(block), length=len(block))
 
     target.store._run(stage, action="write", uri=target.path.uri)
 
