@@ -288,20 +288,23 @@ class _Bench:
             f"artifact store: {SMALL_FILES:,} files of 1 KiB, written then read, one at a time "
             f"(clients take turns in batches of {_BATCH})"
         )
-        container = self.container
+        # A container of its own, left in place: deleting thousands of blobs is slow on Azurite.
+        container = "small-files"
+        raw = self.service.create_container(container)
+        store = self.store_class(f"az://{container}", credentials=self.creds)
 
         def raw_write(name: str) -> None:
-            self.raw.upload_blob(f"raw/{name}", data, overwrite=True)
+            raw.upload_blob(f"raw/{name}", data, overwrite=True)
 
         def raw_read(name: str) -> None:
-            assert self.raw.download_blob(f"raw/{name}").readall() == data
+            assert raw.download_blob(f"raw/{name}").readall() == data
 
         def store_write(name: str) -> None:
-            with self.store.open(f"az://{container}/store/{name}", "wb") as f:
+            with store.open(f"az://{container}/store/{name}", "wb") as f:
                 f.write(data)
 
         def store_read(name: str) -> None:
-            with self.store.open(f"az://{container}/store/{name}", "rb") as f:
+            with store.open(f"az://{container}/store/{name}", "rb") as f:
                 assert f.read() == data
 
         def adlfs_write(name: str) -> None:
@@ -355,32 +358,32 @@ class _Bench:
                 f"{requests['adlfs', phase]:.2f} requests/file",
                 target(store_s < adlfs_s, "store faster than adlfs"),
             )
-        for prefix in ("store", "raw", "adlfs"):
-            self.store.rmtree(f"az://{container}/{prefix}")
 
     # -- listing ------------------------------------------------------------------------------
 
     def listing(self) -> None:
         section(f"artifact store: listdir and glob('**') over {LIST_BLOBS:,} blobs (median of {LIST_REPEAT})")
         prefix = "many"
+        container = "listing"  # its own container, left in place (deleting is slow on Azurite)
+        self.service.create_container(container)
         layout = [
             f"{prefix}/d{i // 2 % 10}/f{i:05d}.txt" if i % 2 else f"{prefix}/f{i:05d}.txt"
             for i in range(LIST_BLOBS)
         ]
         t0 = time.perf_counter()
-        self._create_empty_blobs(layout)
+        self._create_empty_blobs(container, layout)
         row("(setup: create the blobs, plain HTTP PUTs)", f"{time.perf_counter() - t0:.0f} s", "not measured")
         top_level = sum(1 for name in layout if name.count("/") == 1) + 10
         raw_hook, store_hook = _Counter(), _Counter()
         from azure.storage.blob import ContainerClient
 
         raw = ContainerClient.from_connection_string(
-            self.azurite.connection_string, self.container, raw_request_hook=raw_hook
+            self.azurite.connection_string, container, raw_request_hook=raw_hook
         )
         store = self.store_class(
-            f"az://{self.container}", credentials=self.creds, client_kwargs={"raw_request_hook": store_hook}
+            f"az://{container}", credentials=self.creds, client_kwargs={"raw_request_hook": store_hook}
         )
-        uri = f"az://{self.container}/{prefix}"
+        uri = f"az://{container}/{prefix}"
 
         def raw_listdir() -> int:
             return len(list(raw.walk_blobs(name_starts_with=f"{prefix}/", delimiter="/")))
@@ -396,11 +399,11 @@ class _Bench:
 
         def adlfs_listdir() -> int:
             self.fs.invalidate_cache()
-            return len(self.fs.ls(f"{self.container}/{prefix}", detail=False))
+            return len(self.fs.ls(f"{container}/{prefix}", detail=False))
 
         def adlfs_glob() -> int:
             self.fs.invalidate_cache()
-            return len(self.fs.glob(f"{self.container}/{prefix}/**"))
+            return len(self.fs.glob(f"{container}/{prefix}/**"))
 
         for what, cases in (
             ("listdir", (raw_listdir, store_listdir, adlfs_listdir)),
@@ -438,9 +441,8 @@ class _Bench:
                 target(store_s < adlfs_s, "store faster than adlfs"),
             )
         row("(expected listdir entries)", f"{top_level:,}", "files at the top plus 10 directories")
-        self.store.rmtree(uri)
 
-    def _create_empty_blobs(self, names: list[str]) -> None:
+    def _create_empty_blobs(self, container: str, names: list[str]) -> None:
         """PUT empty blobs with a container SAS over one keep-alive connection.
 
         Setup only: the SDK's per-request client work (about 4 ms here) would double the time,
@@ -454,7 +456,7 @@ class _Bench:
 
         sas = generate_container_sas(
             self.azurite.account_name,
-            self.container,
+            container,
             account_key=self.azurite.account_key,
             permission=ContainerSasPermissions(write=True, create=True),
             expiry=datetime.now(UTC) + timedelta(hours=2),
@@ -463,7 +465,7 @@ class _Bench:
         headers = {"x-ms-blob-type": "BlockBlob", "x-ms-version": "2025-11-05", "Content-Length": "0"}
         try:
             for name in names:
-                path = f"/{self.azurite.account_name}/{self.container}/{quote(name)}?{sas}"
+                path = f"/{self.azurite.account_name}/{container}/{quote(name)}?{sas}"
                 connection.request("PUT", path, body=b"", headers=headers)
                 response = connection.getresponse()
                 response.read()
