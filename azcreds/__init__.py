@@ -20,6 +20,8 @@ _EXPORTS: dict[str, str] = {
     "clear_cache": "azcreds.resolve",
     "default_chain": "azcreds.resolve",
     "AzureCredentials": "azcreds.credentials",
+    "AzureArtifactStore": "azcreds.artifact_store",
+    "ArtifactStat": "azcreds.artifact_store",
     "Resolution": "azcreds.resolvers.chain",
     "ResolverChain": "azcreds.resolvers.chain",
     "Resolver": "azcreds.resolvers.base",
@@ -66,11 +68,13 @@ __all__ = [
     "AccountKeySecret",
     "ArtifactExistsError",
     "ArtifactNotFoundError",
+    "ArtifactStat",
     "ArtifactStoreError",
     "Attempt",
     "AzcredsError",
     "AzcredsSettings",
     "AzcredsWarning",
+    "AzureArtifactStore",
     "AzureCredentials",
     "AzureSecret",
     "ConnectionStringSecret",
@@ -114,6 +118,7 @@ __all__ = [
 if TYPE_CHECKING:
     from typing import Any
 
+    from azcreds.artifact_store import ArtifactStat, AzureArtifactStore
     from azcreds.credentials import AzureCredentials
     from azcreds.errors import (
         ArtifactExistsError,

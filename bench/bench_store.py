@@ -19,7 +19,7 @@ Sizes come from the environment for quick runs: ``AZCREDS_BENCH_STORE_LARGE_MIB`
 ``AZCREDS_BENCH_STORE_MEMORY_MIB`` (1024), ``AZCREDS_BENCH_STORE_SMALL_FILES`` (2000; adlfs does
 the first ``AZCREDS_BENCH_STORE_SMALL_FILES_ADLFS``, 500: it is 3-4 times slower per file and the
 figures are per file), ``AZCREDS_BENCH_STORE_LIST_BLOBS`` (10000), and the repetitions
-``AZCREDS_BENCH_STORE_LARGE_REPEAT`` (3), ``AZCREDS_BENCH_STORE_LIST_REPEAT`` (1),
+``AZCREDS_BENCH_STORE_LARGE_REPEAT`` (5), ``AZCREDS_BENCH_STORE_LIST_REPEAT`` (1),
 ``AZCREDS_BENCH_STORE_REPEAT`` (3, the tuning sweep): medians are shown.
 ``AZCREDS_BENCH_STORE_AZURITE=disk`` keeps Azurite's data in a temporary folder instead (its
 metadata database then slows down as it grows: creating the 10,000 blobs takes 3 times longer).
@@ -51,7 +51,7 @@ SMALL_FILES = int(os.environ.get("AZCREDS_BENCH_STORE_SMALL_FILES", "2000"))
 SMALL_FILES_ADLFS = int(os.environ.get("AZCREDS_BENCH_STORE_SMALL_FILES_ADLFS", "500"))
 LIST_BLOBS = int(os.environ.get("AZCREDS_BENCH_STORE_LIST_BLOBS", "10000"))
 REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_REPEAT", "3"))
-LARGE_REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_LARGE_REPEAT", "3"))
+LARGE_REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_LARGE_REPEAT", "5"))
 LIST_REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_LIST_REPEAT", "1"))
 TUNE = os.environ.get("AZCREDS_BENCH_STORE_TUNE", "") not in ("", "0")
 _BATCH = 100  # small files: the clients take turns every this many files, so drift is shared
