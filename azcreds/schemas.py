@@ -656,6 +656,27 @@ def list_schemas() -> list[type[SecretSchema]]:
     return list(_REGISTRY.values())
 
 
+def catalog() -> list[dict[str, Any]]:
+    """Every schema's id, title and field names, as ``azcreds schema list`` shows them.
+
+    The CLI reads a copy of this from ``azcreds/cli/schema_catalog.json`` so that listing schemas
+    does not import pydantic; ``scripts/gen-schema-catalog`` writes it and a test keeps it equal.
+    """
+    rows: list[dict[str, Any]] = []
+    for s in list_schemas():
+        required = s.required_fields()
+        rows.append(
+            {
+                "schema_id": s.schema_id,
+                "title": s.title,
+                "required": list(required),
+                "optional": [f for f in s.model_fields if f not in required],
+                "secret_fields": list(s.secret_fields()),
+            }
+        )
+    return rows
+
+
 def parse_secret(schema_id: str, fields: Mapping[str, Any], *, report_as: str | None = None) -> SecretSchema:
     """Validate ``fields`` against ``schema_id`` and return the normalised, concrete secret.
 

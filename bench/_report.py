@@ -52,6 +52,30 @@ def command_ms(argv: list[str], runs: int, env: dict[str, str] | None = None) ->
     return samples
 
 
+def pty_command_ms(argv: list[str], runs: int, env: dict[str, str] | None = None) -> list[float]:
+    """Like command_ms, with stdout and stderr on a pseudo-terminal (what a user at a shell sees)."""
+    import pty
+
+    samples = []
+    for _ in range(runs):
+        master, slave = pty.openpty()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env or os.environ.copy(), stdout=slave, stderr=slave)
+        os.close(slave)
+        while True:  # drain the terminal, or a long output would block the child
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:  # EIO: the child closed the terminal
+                break
+        code = proc.wait()
+        samples.append((time.perf_counter() - t0) * 1000)
+        os.close(master)
+        if code != 0:
+            raise subprocess.CalledProcessError(code, argv)
+    return samples
+
+
 def row(metric: str, value: str, baseline: str, verdict: str = "") -> None:
     ROWS.append((metric, value, baseline, verdict))
     print(f"  {metric:<52} {value:>22}   {baseline}{('   ' + verdict) if verdict else ''}", flush=True)

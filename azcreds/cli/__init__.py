@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = show_warning
     args = _attach_dash_values(sys.argv[1:] if argv is None else list(argv))
     try:
-        result = app(args=args, prog_name="azcreds", standalone_mode=False)
+        result = app.main(args=args, prog_name="azcreds", standalone_mode=False)
     except NoArgsIsHelpError as exc:  # `azcreds` or `azcreds secret` alone: the help, as usual
         sys.stdout.write(exc.ctx.get_help() + "\n")
         return 0

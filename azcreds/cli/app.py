@@ -1,21 +1,163 @@
-"""The Typer application: command groups ``schema``, ``secret``, ``keyring`` and the top-level verbs."""
+"""The command tree: a click group that loads a command's module only when that command is run.
+
+Start-up is measured (``python -m bench cli``): importing typer costs about 60 ms on top of click,
+pydantic about 100 ms and rich about 50 ms on the 2-core machine, so ``azcreds --help`` and
+``azcreds schema ...`` must not pay for the modules of other commands. The root is therefore a plain
+click group with the command names and one-line helps listed here (tests/cli/test_lazy_app.py checks
+they match the commands), and each command group is imported and, for typer apps, converted to
+click on first use. Shell completion is typer's, loaded only when a completion is asked for.
+"""
 
 from __future__ import annotations
 
-import typer
+import difflib
+import importlib
+import os
+import sys
+from collections.abc import MutableMapping
+from typing import Any, NamedTuple
 
-from azcreds.cli import cmd_keyring, cmd_resolve, cmd_schema, cmd_secret, cmd_store
+import click
 
-app = typer.Typer(
+__all__ = ["COMMANDS", "app"]
+
+
+class _Entry(NamedTuple):
+    module: str  # the module holding the command
+    attribute: str  # a click.Command, or a typer.Typer whose click group has the command
+    help: str  # the first line of the command's help, for ``azcreds --help``
+    inner: bool = False  # the command is the one of this name inside that group (top-level verbs)
+
+
+COMMANDS: dict[str, _Entry] = {
+    "resolve": _Entry(
+        "azcreds.cli.cmd_resolve",
+        "app",
+        "Resolve a secret and show where it came from (never its value).",
+        inner=True,
+    ),
+    "env": _Entry(
+        "azcreds.cli.cmd_resolve",
+        "app",
+        'Print `export` lines of the AZURE_STORAGE_* variables: eval "$(azcreds env NAME)".',
+        inner=True,
+    ),
+    "exec": _Entry(
+        "azcreds.cli.cmd_resolve",
+        "app",
+        "Run COMMAND with the secret's AZURE_STORAGE_* variables set: azcreds exec NAME -- COMMAND ...",
+        inner=True,
+    ),
+    "schema": _Entry("azcreds.cli.cmd_schema", "group", "List and show secret schemas."),
+    "secret": _Entry("azcreds.cli.cmd_secret", "app", "Register, list, get, update and delete secrets."),
+    "keyring": _Entry("azcreds.cli.cmd_keyring", "app", "Create and manage the local encrypted keyring."),
+    "store": _Entry(
+        "azcreds.cli.cmd_store", "app", "List, upload, download and remove artifacts (az:// URIs)."
+    ),
+}
+
+_loaded: dict[tuple[str, str], click.Command] = {}
+
+
+def load_command(name: str) -> click.Command | None:
+    """The click command ``name`` (importing its module and converting a typer app once), or None."""
+    entry = COMMANDS.get(name)
+    if entry is None:
+        return None
+    key = (entry.module, entry.attribute)
+    command = _loaded.get(key)
+    if command is None:
+        obj = getattr(importlib.import_module(entry.module), entry.attribute)
+        if not isinstance(obj, click.Command):
+            import typer.main
+
+            obj = typer.main.get_command(obj)
+        command = _loaded[key] = obj
+    if entry.inner:
+        return command.commands.get(name) if isinstance(command, click.Group) else None
+    command.name = name
+    return command
+
+
+def _completion(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """``--install-completion`` / ``--show-completion``: typer's own callbacks, imported on use."""
+    if not value or ctx.resilient_parsing:
+        return value
+    from typer import completion
+    from typer._completion_classes import completion_init
+
+    completion_init()
+    callback = completion.install_callback if param.name == "install_completion" else completion.show_callback
+    return callback(ctx, param, value)
+
+
+class AzcredsGroup(click.Group):
+    """The root group: command names and helps come from ``COMMANDS``; modules load on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's layout, from the helps above, so that `azcreds --help` imports no command module.
+        from click.utils import make_default_short_help
+
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, make_default_short_help(entry.help, limit)) for name, entry in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            matches = difflib.get_close_matches(args[0], list(COMMANDS)) if args else []
+            if matches:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
+            raise
+
+    def _main_shell_completion(
+        self, ctx_args: MutableMapping[str, Any], prog_name: str, complete_var: str | None = None
+    ) -> None:
+        # Typer's completion scripts send typer's instructions (complete_bash, ...): answer them with
+        # typer's shell_complete, as a typer app would.
+        if complete_var is None:
+            complete_var = f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        instruction = os.environ.get(complete_var)
+        if not instruction:
+            return
+        from typer import completion
+        from typer._completion_classes import completion_init
+
+        completion_init()
+        sys.exit(completion.shell_complete(self, ctx_args, prog_name, complete_var, instruction))
+
+
+app = AzcredsGroup(
     name="azcreds",
     help="Typed, leak-proof Azure Storage credentials: register, inspect and resolve secrets.",
     no_args_is_help=True,
-    rich_markup_mode=None,  # plain help: rich is imported only by commands that print tables
-    pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    params=[
+        click.Option(
+            ["--install-completion"],
+            is_flag=True,
+            default=None,
+            expose_value=False,
+            callback=_completion,
+            help="Install completion for the current shell.",
+        ),
+        click.Option(
+            ["--show-completion"],
+            is_flag=True,
+            default=None,
+            expose_value=False,
+            callback=_completion,
+            help="Show completion for the current shell, to copy it or customize the installation.",
+        ),
+    ],
 )
-app.add_typer(cmd_schema.app, name="schema", help="List and show secret schemas.")
-app.add_typer(cmd_secret.app, name="secret", help="Register, list, get, update and delete secrets.")
-app.add_typer(cmd_keyring.app, name="keyring", help="Create and manage the local encrypted keyring.")
-app.add_typer(cmd_store.app, name="store", help="List, upload, download and remove artifacts (az:// URIs).")
-cmd_resolve.register(app)

@@ -107,7 +107,8 @@ def exec_(
     raise typer.Exit(128 - code if code < 0 else code)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("resolve")(resolve)
-    app.command("env")(env)
-    app.command("exec", context_settings={"ignore_unknown_options": True})(exec_)
+# The top-level verbs; azcreds.cli.app takes each command out of this app's click group.
+app = typer.Typer(rich_markup_mode=None, add_completion=False)
+app.command("resolve")(resolve)
+app.command("env")(env)
+app.command("exec", context_settings={"ignore_unknown_options": True})(exec_)

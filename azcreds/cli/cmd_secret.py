@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from azcreds.resolvers.keyring import SecretInfo
     from azcreds.schemas import SecretSchema
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="Register, list, get, update and delete secrets.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
 
 FIELD_FLAGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 NameArg = Annotated[str, typer.Argument(help="Secret name: 1-64 letters, digits, '_' or '-'.")]

@@ -25,7 +25,12 @@ from azcreds.cli._io import BadInput, print_json
 if TYPE_CHECKING:
     from azcreds.artifact_store import ArtifactStat, AzureArtifactStore
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
+app = typer.Typer(
+    help="List, upload, download and remove artifacts (az:// URIs).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+)
 
 PROGRESS_THRESHOLD = 4 * 1024 * 1024
 """Transfers at least this large show a progress bar (on a terminal)."""

@@ -1,8 +1,4 @@
-"""``azcreds store ls | put | get | rm`` against Azurite, through ``azcreds.cli.main``.
-
-Until ``azcreds/cli/app.py`` registers the ``store`` group, these tests run ``main`` with an app
-that has it (``cli`` fixture); once it is registered they use the real app unchanged.
-"""
+"""``azcreds store ls | put | get | rm`` against Azurite, through ``azcreds.cli.main``."""
 
 from __future__ import annotations
 
@@ -13,29 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from azure.storage.blob import ContainerClient
 
-import azcreds.cli.app as app_module
 from azcreds.cli import cmd_store
 from azcreds.testing import AzuriteServer
 from tests.artifact_store.helpers import BLOCK
 from tests.cli.helpers import Result, child_env, run_in_pty
 
 pytest_plugins = ["tests.artifact_store.fixtures"]
-
-REGISTER_AND_RUN = """
-import sys
-import azcreds.cli.app as app_module
-from azcreds.cli import cmd_store, main
-if not any(group.name == "store" for group in app_module.app.registered_groups):
-    app_module.app.add_typer(cmd_store.app, name="store")
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def store_registered() -> bool:
-    return any(group.name == "store" for group in app_module.app.registered_groups)
 
 
 class StoreCli:
@@ -65,10 +46,6 @@ def cli(
     azurite: AzuriteServer,
     raw: ContainerClient,
 ) -> StoreCli:
-    if not store_registered():
-        root = typer.Typer(name="azcreds", no_args_is_help=True, rich_markup_mode=None)
-        root.add_typer(cmd_store.app, name="store")
-        monkeypatch.setattr(app_module, "app", root)
     monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
     for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
         monkeypatch.delenv(name, raising=False)
@@ -188,7 +165,7 @@ def test_progress_bar_only_on_a_terminal(
     env = child_env(AZURE_STORAGE_CONNECTION_STRING=azurite.connection_string, COLUMNS="100")
     uri = f"az://{raw.container_name}/big.bin"
     code, output = run_in_pty(
-        [sys.executable, "-c", REGISTER_AND_RUN, "store", "put", str(big), uri], env=env, timeout=60
+        [sys.executable, "-m", "azcreds", "store", "put", str(big), uri], env=env, timeout=60
     )
     assert code == 0, output
     assert b"put big.bin" in output
