@@ -53,6 +53,7 @@ from azcreds.errors import (
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 
+    from azcreds._blob_listing import Listed
     from azcreds.credentials import AzureCredentials
 
 __all__ = [
@@ -276,16 +277,21 @@ class ArtifactStat:
         return self.modified.timestamp() if self.modified is not None else 0.0
 
 
-def _stat_of(uri: str, name: str, props: BlobProperties, *, is_dir: bool) -> ArtifactStat:
-    settings = props.content_settings
+def _stat_of(uri: str, name: str, item: Listed | BlobProperties, *, is_dir: bool) -> ArtifactStat:
+    from azcreds._blob_listing import Listed
+
+    entry = item if isinstance(item, Listed) else Listed.from_properties(item)
+    etag = entry.etag  # HEAD replies quote it, listings do not: always quoted, as in HTTP
+    if etag and not etag.startswith('"'):
+        etag = f'"{etag}"'
     return ArtifactStat(
         path=uri,
         name=name,
         is_dir=is_dir,
-        size=0 if is_dir else int(props.size or 0),
-        modified=props.last_modified,
-        etag=props.etag,
-        content_type=None if is_dir else (settings.content_type if settings else None),
+        size=0 if is_dir else entry.size,
+        modified=entry.last_modified,
+        etag=etag,
+        content_type=None if is_dir else entry.content_type,
     )
 
 
@@ -490,23 +496,21 @@ class AzureArtifactStore:
 
     def _list_level(self, path: _Path, action: str) -> list[ArtifactStat]:
         """Entries directly below ``path``: files, then directories (markers and prefixes)."""
+        from azcreds._blob_listing import list_entries
+
         prefix = f"{path.key}/" if path.key else ""
-
-        def listing(cc: ContainerClient) -> list[Any]:
-            return list(cc.walk_blobs(name_starts_with=prefix, include=["metadata"], delimiter="/"))
-
-        from azure.storage.blob import BlobPrefix
 
         def path_of(name: str) -> str:
             return _uri(path.scheme, path.container, prefix + name)
 
         files: dict[str, ArtifactStat] = {}
         dirs: dict[str, ArtifactStat] = {}
-        for item in self._run(listing, action=action, uri=path.uri):
+        listing = self._run(lambda cc: list_entries(cc, prefix, delimiter="/"), action=action, uri=path.uri)
+        for item in listing:
             name = item.name[len(prefix) :]
             if not name or name in (".", ".."):
                 continue  # the directory's own trailing-slash marker, or an unaddressable name
-            if isinstance(item, BlobPrefix):  # "name/"
+            if item.is_prefix:  # "name/"
                 name = name.rstrip("/")
                 if name and name not in dirs:
                     dirs[name] = _dir_stat(path_of(name), name)
@@ -516,14 +520,12 @@ class AzureArtifactStore:
                 files[name] = _stat_of(path_of(name), name, item, is_dir=False)
         return [*files.values(), *dirs.values()]
 
-    def _list_tree(self, path: _Path, action: str) -> list[BlobProperties]:
+    def _list_tree(self, path: _Path, action: str) -> list[Listed]:
         """Every blob below ``path`` (flat listing, 5,000 per request), with metadata."""
+        from azcreds._blob_listing import list_entries
+
         prefix = f"{path.key}/" if path.key else ""
-
-        def listing(cc: ContainerClient) -> list[BlobProperties]:
-            return list(cc.list_blobs(name_starts_with=prefix, include=["metadata"]))
-
-        return self._run(listing, action=action, uri=path.uri)
+        return self._run(lambda cc: list_entries(cc, prefix, delimiter=None), action=action, uri=path.uri)
 
     def _put_marker(self, path: _Path, action: str) -> bool:
         """Create the folder marker unless something is there; True if created."""
