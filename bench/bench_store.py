@@ -19,8 +19,9 @@ Sizes come from the environment for quick runs: ``AZCREDS_BENCH_STORE_LARGE_MIB`
 ``AZCREDS_BENCH_STORE_MEMORY_MIB`` (1024), ``AZCREDS_BENCH_STORE_SMALL_FILES`` (2000; adlfs does
 the first ``AZCREDS_BENCH_STORE_SMALL_FILES_ADLFS``, 500: it is 3-4 times slower per file and the
 figures are per file), ``AZCREDS_BENCH_STORE_LIST_BLOBS`` (10000), and the repetitions
-``AZCREDS_BENCH_STORE_LARGE_REPEAT`` (5), ``AZCREDS_BENCH_STORE_LIST_REPEAT`` (1),
-``AZCREDS_BENCH_STORE_REPEAT`` (3, the tuning sweep): medians are shown.
+``AZCREDS_BENCH_STORE_LARGE_REPEAT`` (8: each of the four clients twice in each place of the
+rotating order), ``AZCREDS_BENCH_STORE_LIST_REPEAT`` (1), ``AZCREDS_BENCH_STORE_REPEAT`` (3, the
+tuning sweep): medians are shown.
 ``AZCREDS_BENCH_STORE_AZURITE=disk`` keeps Azurite's data in a temporary folder instead (its
 metadata database then slows down as it grows: creating the 10,000 blobs takes 3 times longer).
 With the defaults the section takes about 4-5 minutes here.
@@ -51,7 +52,7 @@ SMALL_FILES = int(os.environ.get("AZCREDS_BENCH_STORE_SMALL_FILES", "2000"))
 SMALL_FILES_ADLFS = int(os.environ.get("AZCREDS_BENCH_STORE_SMALL_FILES_ADLFS", "500"))
 LIST_BLOBS = int(os.environ.get("AZCREDS_BENCH_STORE_LIST_BLOBS", "10000"))
 REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_REPEAT", "3"))
-LARGE_REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_LARGE_REPEAT", "5"))
+LARGE_REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_LARGE_REPEAT", "8"))
 LIST_REPEAT = int(os.environ.get("AZCREDS_BENCH_STORE_LIST_REPEAT", "1"))
 TUNE = os.environ.get("AZCREDS_BENCH_STORE_TUNE", "") not in ("", "0")
 _BATCH = 100  # small files: the clients take turns every this many files, so drift is shared
@@ -98,13 +99,19 @@ class _Counter:
 
 
 def _interleaved_medians(cases: Sequence[Callable[[], object]], repeat: int) -> list[float]:
-    """Median seconds of each case, the cases taking turns (so drift on a busy machine is shared)."""
+    """Median seconds of each case, the cases taking turns in a rotating order.
+
+    Whoever runs right after a large upload pays for Azurite freeing the blob it replaced (a
+    256 MiB upload measured 10-20 % slower in second place), so round ``r`` starts with case
+    ``r % n``: with ``repeat`` a multiple of ``n`` every case runs in every position equally often.
+    """
     samples: list[list[float]] = [[] for _ in cases]
-    for _ in range(repeat):
-        for case, times in zip(cases, samples, strict=True):
+    order = list(range(len(cases)))
+    for r in range(repeat):
+        for index in order[r % len(order) :] + order[: r % len(order)]:
             t0 = time.perf_counter()
-            case()
-            times.append(time.perf_counter() - t0)
+            cases[index]()
+            samples[index].append(time.perf_counter() - t0)
     return [statistics.median(times) for times in samples]
 
 
