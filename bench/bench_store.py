@@ -103,12 +103,15 @@ def _interleaved_medians(cases: Sequence[Callable[[], object]], repeat: int) -> 
 
     Whoever runs right after a large upload pays for Azurite freeing the blob it replaced (a
     256 MiB upload measured 10-20 % slower in second place), so round ``r`` starts with case
-    ``r % n``: with ``repeat`` a multiple of ``n`` every case runs in every position equally often.
+    ``r % n``: with ``repeat`` a multiple of ``n`` every case runs in every position equally often,
+    and with ``2 n`` rounds each follows one neighbour as often as the other.
     """
     samples: list[list[float]] = [[] for _ in cases]
-    order = list(range(len(cases)))
+    n = len(cases)
     for r in range(repeat):
-        for index in order[r % len(order) :] + order[: r % len(order)]:
+        # every other cycle of n rounds runs backwards, so no case always follows the same one
+        order = list(range(n)) if (r // n) % 2 == 0 else list(reversed(range(n)))
+        for index in order[r % n :] + order[: r % n]:
             t0 = time.perf_counter()
             cases[index]()
             samples[index].append(time.perf_counter() - t0)
