@@ -19,7 +19,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from azcreds.cli._io import BadInput, exit_code_for, print_error, show_warning
     from azcreds.cli.app import app
-    from azcreds.errors import AzcredsError
 
     warnings.showwarning = show_warning
     args = _attach_dash_values(sys.argv[1:] if argv is None else list(argv))
@@ -45,12 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as exc:
         print_error(str(exc))
         return 2
-    except AzcredsError as exc:
-        print_error(str(exc))
-        return exit_code_for(exc)
     except BrokenPipeError:
         return 1
     except Exception as exc:
+        from azcreds.errors import AzcredsError  # imported on failure only: start-up is timed
+
+        if isinstance(exc, AzcredsError):
+            print_error(str(exc))
+            return exit_code_for(exc)
         if os.environ.get("AZCREDS_DEBUG"):
             raise
         print_error(f"unexpected {type(exc).__name__} (set AZCREDS_DEBUG=1 for a traceback)")

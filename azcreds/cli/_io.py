@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from azcreds.errors import (
-    AzcredsError,
-    SchemaValidationError,
-    SecretExistsError,
-    StoreLockedError,
-)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from azcreds.errors import AzcredsError
     from azcreds.schemas import SecretSchema
+
+# azcreds.errors, pathlib and rich are imported where used: `azcreds --help` and `azcreds schema
+# list` import this module and are timed (python -m bench cli).
 
 MAX_FILE_VALUE = 64 * 1024  # an @file value larger than this is refused (no secret is that big)
 
@@ -27,16 +23,11 @@ class BadInput(Exception):
     """Bad input on the command line: one line on stderr, exit code 2."""
 
 
-BAD_INPUT_ERRORS: tuple[type[AzcredsError], ...] = (
-    SchemaValidationError,
-    SecretExistsError,
-    StoreLockedError,
-)
-
-
 def exit_code_for(exc: AzcredsError) -> int:
     """2 for bad input (invalid fields or names, a taken name, a locked store), else 1."""
-    return 2 if isinstance(exc, BAD_INPUT_ERRORS) else 1
+    from azcreds.errors import SchemaValidationError, SecretExistsError, StoreLockedError
+
+    return 2 if isinstance(exc, SchemaValidationError | SecretExistsError | StoreLockedError) else 1
 
 
 def one_line(text: str) -> str:
@@ -138,6 +129,8 @@ def read_value(field: str, raw: str, *, stdin_used: list[bool]) -> tuple[str, bo
     if raw.startswith("@@"):
         return raw[1:], True
     if raw.startswith("@"):
+        from pathlib import Path
+
         path = Path(os.path.expanduser(raw[1:]))
         try:
             if path.is_dir():
@@ -170,7 +163,7 @@ def collect_fields(
     flags = parse_field_flags(args)
     unknown = [field for field, _ in flags if field not in schema.model_fields]
     if unknown:  # before any prompt or read: never ask for a value that will be refused
-        from azcreds.errors import FieldError
+        from azcreds.errors import FieldError, SchemaValidationError
 
         raise SchemaValidationError(schema.schema_id, [FieldError(f, "unknown field") for f in unknown])
     for field, raw in flags:

@@ -10,7 +10,6 @@ click on first use. Shell completion is typer's, loaded only when a completion i
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import sys
@@ -115,6 +114,8 @@ class AzcredsGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
+            import difflib
+
             matches = difflib.get_close_matches(args[0], list(COMMANDS)) if args else []
             if matches:
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"

@@ -8,22 +8,23 @@ written by ``scripts/gen-schema-catalog`` and kept equal to the schemas by a tes
 from __future__ import annotations
 
 import json
+import os
 import shutil
-from pathlib import Path
 from typing import Any
 
 import click
 
 from azcreds.cli._io import console, print_json
 
-_CATALOG = Path(__file__).with_name("schema_catalog.json")
+_CATALOG = os.path.join(os.path.dirname(__file__), "schema_catalog.json")
 
 json_option = click.option("--json", "json_", is_flag=True, help="Print JSON for scripts.")
 
 
 def catalog() -> list[dict[str, Any]]:
     """The rows of ``azcreds.schemas.catalog()``, read from the JSON copy shipped with the CLI."""
-    rows: list[dict[str, Any]] = json.loads(_CATALOG.read_text(encoding="utf-8"))
+    with open(_CATALOG, encoding="utf-8") as f:
+        rows: list[dict[str, Any]] = json.load(f)
     return rows
 
 

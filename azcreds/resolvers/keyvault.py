@@ -196,17 +196,13 @@ class KeyVaultStore:
             raise SecretNotFoundError(name, detail=f"not in {label}") from exc
         except ResourceExistsError as exc:
             raise SecretExistsError(f"{what}: the name exists in {label}") from exc
-        except ClientAuthenticationError as exc:
+        except HttpResponseError as exc:  # ClientAuthenticationError included
             if exc.status_code in (401, 403):
                 raise PermissionDeniedError(
                     f"{label} refused the caller ({exc.status_code}) while trying to {what}"
                 ) from exc
-            raise ServiceError(f"could not get a token for {label} to {what}: {_short(exc)}") from exc
-        except HttpResponseError as exc:
-            if exc.status_code in (401, 403):
-                raise PermissionDeniedError(
-                    f"{label} refused the caller ({exc.status_code}) while trying to {what}"
-                ) from exc
+            if isinstance(exc, ClientAuthenticationError):  # no HTTP status: the token request failed
+                raise ServiceError(f"could not get a token for {label} to {what}: {_short(exc)}") from exc
             raise ServiceError(f"{label} failed to {what} (HTTP {exc.status_code}) after retries") from exc
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise ServiceError(
