@@ -15,10 +15,9 @@ one more request). tests/artifact_store/test_listing.py holds both ways to the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -127,6 +126,7 @@ def fast_entries(
 
 
 def _parse_page(body: bytes) -> tuple[str | None, Iterator[Listed]]:
+    from email.utils import parsedate_to_datetime  # once per page, not at import
     from xml.etree.ElementTree import fromstring  # the SDK's deserializer parses with ElementTree too
 
     root = fromstring(body)  # noqa: S314 - the storage service's reply, as the SDK itself parses it
@@ -136,7 +136,7 @@ def _parse_page(body: bytes) -> tuple[str | None, Iterator[Listed]]:
         if element.tag == "BlobPrefix":
             entries.append(Listed(_name(element), is_prefix=True))
         elif element.tag == "Blob":
-            entries.append(_blob(element))
+            entries.append(_blob(element, parsedate_to_datetime))
     return root.findtext("NextMarker") or None, iter(entries)
 
 
@@ -148,7 +148,7 @@ def _name(element: Element) -> str:
     return unquote(text) if name.get("Encoded") == "true" else text  # names XML cannot carry
 
 
-def _blob(element: Element) -> Listed:
+def _blob(element: Element, parse_date: Callable[[str], datetime]) -> Listed:
     props = element.find("Properties")
     metadata = element.find("Metadata")
 
@@ -159,7 +159,7 @@ def _blob(element: Element) -> Listed:
     return Listed(
         name=_name(element),
         size=int(prop("Content-Length") or 0),
-        last_modified=parsedate_to_datetime(modified) if modified else None,
+        last_modified=parse_date(modified) if modified else None,
         etag=prop("Etag"),
         content_type=prop("Content-Type") or None,
         metadata={m.tag: m.text or "" for m in metadata} if metadata is not None else {},

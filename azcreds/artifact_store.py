@@ -41,6 +41,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Final, TypeVar, cast
 
+from azcreds._blob_listing import Listed, list_entries
 from azcreds.errors import (
     ArtifactExistsError,
     ArtifactNotFoundError,
@@ -53,7 +54,6 @@ from azcreds.errors import (
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient, BlobProperties, ContainerClient
 
-    from azcreds._blob_listing import Listed
     from azcreds.credentials import AzureCredentials
 
 __all__ = [
@@ -113,6 +113,11 @@ class _Path:
     @property
     def uri(self) -> str:
         return _uri(self.scheme, self.container, self.key)
+
+    @property
+    def prefix(self) -> str:
+        """The blob-name prefix of everything below this path (``""`` for the container)."""
+        return f"{self.key}/" if self.parts else ""
 
 
 def _uri(scheme: str, container: str, key: str) -> str:
@@ -278,8 +283,6 @@ class ArtifactStat:
 
 
 def _stat_of(uri: str, name: str, item: Listed | BlobProperties, *, is_dir: bool) -> ArtifactStat:
-    from azcreds._blob_listing import Listed
-
     entry = item if isinstance(item, Listed) else Listed.from_properties(item)
     etag = entry.etag  # HEAD replies quote it, listings do not: always quoted, as in HTTP
     if etag and not etag.startswith('"'):
@@ -479,7 +482,7 @@ class AzureArtifactStore:
 
     def _has_children(self, path: _Path, action: str) -> bool:
         """Whether any blob lies below ``path`` (one listing request of one result)."""
-        prefix = f"{path.key}/" if path.key else ""
+        prefix = path.prefix
 
         def probe(cc: ContainerClient) -> bool:
             pages = cc.list_blobs(name_starts_with=prefix, results_per_page=1).by_page()
@@ -496,9 +499,7 @@ class AzureArtifactStore:
 
     def _list_level(self, path: _Path, action: str) -> list[ArtifactStat]:
         """Entries directly below ``path``: files, then directories (markers and prefixes)."""
-        from azcreds._blob_listing import list_entries
-
-        prefix = f"{path.key}/" if path.key else ""
+        prefix = path.prefix
 
         def path_of(name: str) -> str:
             return _uri(path.scheme, path.container, prefix + name)
@@ -522,9 +523,7 @@ class AzureArtifactStore:
 
     def _list_tree(self, path: _Path, action: str) -> list[Listed]:
         """Every blob below ``path`` (flat listing, 5,000 per request), with metadata."""
-        from azcreds._blob_listing import list_entries
-
-        prefix = f"{path.key}/" if path.key else ""
+        prefix = path.prefix
         return self._run(lambda cc: list_entries(cc, prefix, delimiter=None), action=action, uri=path.uri)
 
     def _put_marker(self, path: _Path, action: str) -> bool:

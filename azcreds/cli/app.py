@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import MutableMapping
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import click
@@ -78,14 +79,20 @@ def load_command(name: str) -> click.Command | None:
     return command
 
 
-def _completion(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """``--install-completion`` / ``--show-completion``: typer's own callbacks, imported on use."""
-    if not value or ctx.resilient_parsing:
-        return value
+def _typer_completion() -> ModuleType:
+    """typer's completion module, with its shell classes registered (what typer does at start-up)."""
     from typer import completion
     from typer._completion_classes import completion_init
 
     completion_init()
+    return completion
+
+
+def _completion(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """``--install-completion`` / ``--show-completion``: typer's own callbacks, imported on use."""
+    if not value or ctx.resilient_parsing:
+        return value
+    completion = _typer_completion()
     callback = completion.install_callback if param.name == "install_completion" else completion.show_callback
     return callback(ctx, param, value)
 
@@ -131,11 +138,7 @@ class AzcredsGroup(click.Group):
         instruction = os.environ.get(complete_var)
         if not instruction:
             return
-        from typer import completion
-        from typer._completion_classes import completion_init
-
-        completion_init()
-        sys.exit(completion.shell_complete(self, ctx_args, prog_name, complete_var, instruction))
+        sys.exit(_typer_completion().shell_complete(self, ctx_args, prog_name, complete_var, instruction))
 
 
 app = AzcredsGroup(
