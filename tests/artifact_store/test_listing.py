@@ -6,6 +6,7 @@ tests hold it to the SDK: the same entries, fields and pages, the same errors, t
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ from azure.storage.blob import (
 from azcreds._blob_listing import fast_entries, list_entries, sdk_entries
 from azcreds.artifact_store import AzureArtifactStore
 from azcreds.credentials import AzureCredentials
+from azcreds.schemas import parse_secret
 from azcreds.testing import AzuriteServer
 from tests.artifact_store.helpers import RequestCounter
 
@@ -90,18 +92,28 @@ def test_pages_follow_the_continuation_marker(
     assert all(method == "GET" and "comp=list" in url for method, url in counter.requests)
 
 
-def test_a_sas_credential_lists_through_the_fast_path(
-    azurite: AzuriteServer, tree: ContainerClient, container_name: str
+def test_a_sas_credential_lists_through_the_fast_path_and_never_logs_it(
+    azurite: AzuriteServer, tree: ContainerClient, container_name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     sas = generate_container_sas(
         azurite.account_name,
         container_name,
         account_key=azurite.account_key,
         permission=ContainerSasPermissions(read=True, list=True),
-        expiry=datetime.now(UTC) + timedelta(hours=1),
+        expiry=datetime.now(UTC) + timedelta(days=2),
     )
-    client = ContainerClient(azurite.blob_endpoint, container_name, credential=sas)
-    assert list(fast_entries(client, "root/", delimiter="/")) == sdk_entries(tree, "root/", delimiter="/")
+    secret = parse_secret(
+        "azure-sas-token",
+        {"account_name": azurite.account_name, "sas_token": sas, "account_url": azurite.blob_endpoint},
+    )
+    creds = AzureCredentials.from_secret(secret, name="listing-sas", source="env")  # as azcreds hands it out
+    client = creds.blob_service_client(logging_enable=True).get_container_client(container_name)
+    with caplog.at_level(logging.DEBUG):
+        assert list(fast_entries(client, "root/", delimiter="/")) == sdk_entries(tree, "root/", delimiter="/")
+    signature = dict(p.split("=", 1) for p in sas.split("&"))["sig"]
+    assert caplog.records, "DEBUG logging of the SDK pipeline was expected to say something"
+    for record in caplog.records:
+        assert signature not in record.getMessage()
 
 
 def test_a_missing_container_raises_the_sdks_error(azurite: AzuriteServer) -> None:
