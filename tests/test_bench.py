@@ -1,0 +1,73 @@
+"""The benchmark sections still run: the store section end to end at tiny sizes (figures not checked).
+
+Wall-clock figures are never asserted; this catches a bench broken by a change in the code it drives.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = {
+    "AZCREDS_BENCH_STORE_LARGE_MIB": "1",
+    "AZCREDS_BENCH_STORE_MEMORY_MIB": "4",
+    "AZCREDS_BENCH_STORE_SMALL_FILES": "6",
+    "AZCREDS_BENCH_STORE_SMALL_FILES_ADLFS": "3",
+    "AZCREDS_BENCH_STORE_LIST_BLOBS": "13",
+    "AZCREDS_BENCH_STORE_LARGE_REPEAT": "4",
+}
+
+
+def _run_store_bench(**extra: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZCREDS_"))}
+    env.update(TINY, **extra)
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "store"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
+def _row(output: str, label: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip().startswith(label)]
+    assert len(lines) == 1, f"no single row {label!r} in:\n{output}"
+    return lines[0]
+
+
+def test_store_bench_runs_every_row_at_tiny_sizes() -> None:
+    out = _run_store_bench()
+    # 13 blobs: 7 at the top of many/ (even i), 6 below d0..d5 -> listdir sees 7 files + 6 directories.
+    assert re.search(r"\(expected listdir entries\)\s+13\b", out), out
+    assert "13 entries" in _row(out, "listdir: store")
+    assert "13 entries" in _row(out, "listdir: raw SDK")
+    assert "13 entries" in _row(out, "listdir: adlfs")
+    spread = re.compile(r"x\d+\.\d\d raw throughput \((middle half of )?rounds x\d")
+    for direction in ("upload", "download"):
+        assert spread.search(_row(out, f"{direction}: store open+copyfileobj"))
+    assert "1.00 requests/file" in _row(out, "write: store")
+    assert "MiB above baseline" in out
+    where = _row(out, "(Azurite's data)")
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        folder = re.search(r"tmpfs \((/dev/shm/azcreds-bench-azurite-[^)]+)\)", where)
+        assert folder is not None, where
+        assert not Path(folder[1]).exists()  # Azurite's data is removed with it
+
+
+def test_store_bench_refuses_an_unknown_azurite_mode() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZCREDS_"))}
+    env["AZCREDS_BENCH_STORE_AZURITE"] = "ramdisk"
+    command = [sys.executable, "-m", "bench", "store"]
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert completed.returncode != 0
+    assert "must be tmpfs, memory or disk, not 'ramdisk'" in completed.stderr
