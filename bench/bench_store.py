@@ -33,7 +33,7 @@ later in a round paid for the others; on tmpfs the same rounds stayed at 1.05-1.
 ``memory`` also refuses writes past half the machine's memory (MemoryExtentStoreAtSizeLimit).
 Creating the 10,000 listing blobs takes the same time on tmpfs as in ``memory``; ``disk`` is slower.
 Without a writable ``/dev/shm`` the bench falls back to ``memory`` and says so.
-With the defaults the section takes about 7 minutes here (2 of them creating the 10,000 blobs).
+With the defaults the section takes 5-6 minutes here (1-1.5 of them creating the 10,000 blobs).
 ``AZCREDS_BENCH_STORE_TUNE=1`` adds the block-size x concurrency sweep the defaults come from.
 """
 
@@ -185,7 +185,7 @@ def run() -> None:
             bench.large_file()
             bench.small_files()
             bench.memory()
-    row("(store section wall time)", f"{time.perf_counter() - started:.0f} s", "about 7 min expected")
+    row("(store section wall time)", f"{time.perf_counter() - started:.0f} s", "5-6 min expected here")
 
 
 @contextmanager
