@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.cli.helpers import Result, child_env, run_subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,20 +24,10 @@ TINY = {
 }
 
 
-def _run_store_bench(**extra: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZCREDS_"))}
-    env.update(TINY, **extra)
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench", "store"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return completed.stdout
+def _run_store_bench(**changes: str) -> Result:
+    """``python -m bench store`` in a child with the test session's cleaned environment."""
+    command = [sys.executable, "-m", "bench", "store"]
+    return run_subprocess(command, env=child_env(**changes), cwd=ROOT, timeout=300)
 
 
 def _row(output: str, label: str) -> str:
@@ -46,7 +37,9 @@ def _row(output: str, label: str) -> str:
 
 
 def test_store_bench_runs_every_row_at_tiny_sizes() -> None:
-    out = _run_store_bench()
+    result = _run_store_bench(**TINY)
+    assert result.code == 0, result.err[-3000:]
+    out = result.out
     # 13 blobs: 7 at the top of many/ (even i), 6 below d0..d5 -> listdir sees 7 files + 6 directories.
     assert re.search(r"\(expected listdir entries\)\s+13\b", out), out
     assert "13 entries" in _row(out, "listdir: store")
@@ -65,9 +58,6 @@ def test_store_bench_runs_every_row_at_tiny_sizes() -> None:
 
 
 def test_store_bench_refuses_an_unknown_azurite_mode() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZCREDS_"))}
-    env["AZCREDS_BENCH_STORE_AZURITE"] = "ramdisk"
-    command = [sys.executable, "-m", "bench", "store"]
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert completed.returncode != 0
-    assert "must be tmpfs, memory or disk, not 'ramdisk'" in completed.stderr
+    result = _run_store_bench(AZCREDS_BENCH_STORE_AZURITE="ramdisk")
+    assert result.code != 0
+    assert "must be tmpfs, memory or disk, not 'ramdisk'" in result.err
