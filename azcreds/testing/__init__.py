@@ -8,6 +8,8 @@
 - :mod:`~azcreds.testing.keyvault_server`: a Key Vault secrets data plane over HTTPS.
 - :mod:`~azcreds.testing.identity_servers`: a managed identity endpoint (App Service and IMDS
   style) and an Entra-style authority for service principals.
+- :mod:`~azcreds.testing.node`: run Node.js scripts (the JavaScript Azure SDKs) under the same
+  loopback-only guard.
 - :mod:`~azcreds.testing.pytest_plugin`: all of the above as pytest fixtures
   (``-p azcreds.testing.pytest_plugin``).
 
