@@ -77,15 +77,25 @@ def refreshes(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 def rotate(
     azurite: AzuriteServer, raw: ContainerClient, container_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., str]:
-    """``rotate("p2")``: policy p2 replaces every other one and the secret's SAS becomes p2's."""
+    """``rotate("p2")``: the secret's SAS becomes p2's, then p2 replaces every other policy.
+
+    In the order docs/artifact_store.md tells users: the new policy is added beside the old one,
+    the new SAS is published, and only then is the old policy revoked. So a request that fails
+    with the old SAS always finds the new one on re-resolving, however long each step takes (with
+    ``publish=False`` nobody publishes: the old SAS is revoked and nothing replaces it).
+    """
     monkeypatch.setenv("AZCREDS_ROTATING__ACCOUNT_NAME", azurite.account_name)
     monkeypatch.setenv("AZCREDS_ROTATING__ACCOUNT_URL", azurite.blob_endpoint)
+    live: dict[str, ContainerSasPermissions] = {}
 
     def to(policy_id: str, *, permissions: ContainerSasPermissions = ALL, publish: bool = True) -> str:
-        set_policies(raw, **{policy_id: permissions})
+        set_policies(raw, **live, **{policy_id: permissions})
         sas = policy_sas(azurite, container_name, policy_id)
         if publish:
             monkeypatch.setenv("AZCREDS_ROTATING__SAS_TOKEN", sas)
+        set_policies(raw, **{policy_id: permissions})
+        live.clear()
+        live[policy_id] = permissions
         return sas
 
     return to
