@@ -38,6 +38,9 @@ class _Entry:
 # the source is asked again, so an outage or a throttling storm is not answered with more load.
 STALE_RETRY_SECONDS = 30.0
 
+# The cache's clock; tests swap in a clock they move by hand, so no test waits for a TTL to pass.
+_clock = time.monotonic
+
 
 _lock = threading.Lock()
 _entries: dict[str | None, _Entry] = {}
@@ -96,21 +99,21 @@ def resolve_credentials(
     key = None if name is None else name_key(name)
     if not refresh:
         entry = _entries.get(key)
-        if entry is not None and entry.expires > time.monotonic():
+        if entry is not None and entry.expires > _clock():
             return entry.credentials
     with _lock:
         gate = _inflight.setdefault(key, threading.Lock())
     with gate:
         if not refresh:  # another thread may have done the work while we waited
             entry = _entries.get(key)
-            if entry is not None and entry.expires > time.monotonic():
+            if entry is not None and entry.expires > _clock():
                 return entry.credentials
         settings = get_settings()
         try:
             credentials = default_chain(name is not None).resolve(name)
         except ServiceError as exc:
             stale = _entries.get(key)
-            now = time.monotonic()
+            now = _clock()
             if refresh or stale is None or now > stale.stale_until:
                 raise
             warnings.warn(
@@ -123,7 +126,7 @@ def resolve_credentials(
             _entries[key] = _Entry(stale.credentials, retry, stale.stale_until)
             return stale.credentials
         if settings.cache_ttl > 0:
-            expires = time.monotonic() + settings.cache_ttl
+            expires = _clock() + settings.cache_ttl
             _entries[key] = _Entry(credentials, expires, expires + settings.cache_max_stale)
         return credentials
 

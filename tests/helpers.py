@@ -12,10 +12,30 @@ __all__ = [
     "AZURITE_ACCOUNT_NAME",
     "CLIENT_ID",
     "TENANT_ID",
+    "ManualClock",
     "b64",
     "sas_time",
     "sas_token",
 ]
+
+
+class ManualClock:
+    """A monotonic clock that moves only when a test says so: ``clock.advance(seconds)``.
+
+    Put in place of the resolve cache's clock (``monkeypatch.setattr(azcreds.resolve, "_clock",
+    clock)``), it makes TTL tests exact: nothing expires because the machine was slow, and no
+    test sleeps to let a TTL pass.
+    """
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 CLIENT_ID = "0b7a3c1e-2d4f-4a6b-8c9d-0e1f2a3b4c5d"
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"

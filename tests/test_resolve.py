@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 import azcreds
+import azcreds.resolve
 from azcreds import (
     AzcredsSettings,
     EnvResolver,
@@ -20,13 +21,21 @@ from azcreds import (
     resolve_credentials,
 )
 from azcreds.schemas import SecretSchema
-from tests.helpers import AZURITE_ACCOUNT_KEY
+from tests.helpers import AZURITE_ACCOUNT_KEY, ManualClock
 
 
 @pytest.fixture
 def secret_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZCREDS_AZ_SECRET__ACCOUNT_NAME", "acct")
     monkeypatch.setenv("AZCREDS_AZ_SECRET__ACCOUNT_KEY", AZURITE_ACCOUNT_KEY)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """The resolve cache's clock, moved by hand."""
+    manual = ManualClock()
+    monkeypatch.setattr(azcreds.resolve, "_clock", manual)
+    return manual
 
 
 @pytest.fixture
@@ -84,16 +93,17 @@ def test_ttl_comes_from_settings_and_clear_cache_rereads_them(
 
 
 @pytest.mark.usefixtures("secret_env")
-def test_expiry_after_ttl(env_calls: list[str | None], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expiry_after_ttl(
+    env_calls: list[str | None], monkeypatch: pytest.MonkeyPatch, clock: ManualClock
+) -> None:
     monkeypatch.setenv("AZCREDS_CACHE_TTL", "0.2")
     clear_cache()
     resolve_credentials("az_secret")
+    clock.advance(0.19)
     resolve_credentials("az_secret")
     assert len(env_calls) == 1
-    deadline = time.monotonic() + 5
-    while len(env_calls) == 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-        resolve_credentials("az_secret")
+    clock.advance(0.02)
+    resolve_credentials("az_secret")
     assert len(env_calls) == 2
 
 
@@ -183,7 +193,7 @@ def test_public_names_match_all() -> None:
 
 @pytest.mark.usefixtures("secret_env")
 def test_stale_credentials_are_served_while_the_source_fails_transiently(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, clock: ManualClock
 ) -> None:
     from azcreds import ServiceError, StaleCredentialWarning
 
@@ -198,18 +208,23 @@ def test_stale_credentials_are_served_while_the_source_fails_transiently(
         raise ServiceError("the source answered 503 after retries")
 
     monkeypatch.setattr(EnvResolver, "resolve", failing)
-    time.sleep(0.1)  # let the TTL pass
+    clock.advance(0.1)  # past the TTL
     with pytest.warns(StaleCredentialWarning, match="past their TTL"):
         assert resolve_credentials("az_secret") is good
     assert len(calls) == 1
+    clock.advance(0.04)
     assert resolve_credentials("az_secret") is good  # within the retry pause: source not asked
     assert len(calls) == 1
+    clock.advance(0.02)
+    with pytest.warns(StaleCredentialWarning):
+        assert resolve_credentials("az_secret") is good  # the pause is over: asked, failed, re-served
+    assert len(calls) == 2
     with pytest.raises(ServiceError):
         resolve_credentials("az_secret", refresh=True)  # an explicit refresh wants the source
 
 
 @pytest.mark.usefixtures("secret_env")
-def test_stale_bound_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stale_bound_is_enforced(monkeypatch: pytest.MonkeyPatch, clock: ManualClock) -> None:
     from azcreds import ServiceError
 
     monkeypatch.setenv("AZCREDS_CACHE_TTL", "0.05")
@@ -221,6 +236,6 @@ def test_stale_bound_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
         raise ServiceError("down")
 
     monkeypatch.setattr(EnvResolver, "resolve", failing)
-    time.sleep(0.1)
+    clock.advance(0.1)
     with pytest.raises(ServiceError):
         resolve_credentials("az_secret")

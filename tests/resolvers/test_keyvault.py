@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import azcreds.resolve
 from azcreds import (
     KeyVaultStore,
     PermissionDeniedError,
@@ -23,7 +23,7 @@ from azcreds import (
 from azcreds.resolvers.keyvault import decode_name, encode_name
 from azcreds.testing import KeyVaultServer, ManagedIdentityEndpoint
 from azcreds.testing.store_contract import WritableStoreContract
-from tests.helpers import AZURITE_ACCOUNT_KEY
+from tests.helpers import AZURITE_ACCOUNT_KEY, ManualClock
 
 NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", fullmatch=True)
 
@@ -268,16 +268,20 @@ def test_one_get_per_ttl_and_one_for_sixteen_threads(configured: KeyVaultServer)
 def test_after_ttl_a_throttling_storm_serves_the_last_good_value(
     configured: KeyVaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = ManualClock()
+    monkeypatch.setattr(azcreds.resolve, "_clock", clock)
     monkeypatch.setenv("AZCREDS_CACHE_TTL", "0.2")
     clear_cache()
     monkeypatch.setattr(KeyVaultStore, "__init__", _fast_fail_init(KeyVaultStore.__init__))
     KeyVaultStore().register("az_secret", KEY_SECRET)
     good = resolve_credentials("az_secret")
     configured.faults.add(status=429, retry_after=60, times=None, method="GET")
-    time.sleep(0.3)
+    clock.advance(0.3)
     with pytest.warns(StaleCredentialWarning):
         assert resolve_credentials("az_secret") is good
+    asked = configured.count("GET", "/secrets/", authorized=True)
     for _ in range(20):
+        clock.advance(0.005)  # 0.1 s in all: inside the retry pause (the TTL, 0.2 s)
         assert resolve_credentials("az_secret") is good
     # the stale value is re-served without asking the vault again on every call
-    assert configured.count("GET", "/secrets/", authorized=True) <= 3
+    assert configured.count("GET", "/secrets/", authorized=True) == asked

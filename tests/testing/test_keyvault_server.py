@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import ssl
 import time
 from typing import TYPE_CHECKING, Any
@@ -463,10 +464,8 @@ def test_slow_responses_delay_and_time_out(keyvault_server: KeyVaultServer, clie
     assert time.monotonic() - started >= 0.2
 
     keyvault_server.faults.add(delay=5, times=1)
-    started = time.monotonic()
-    with pytest.raises(ServiceResponseError):
+    with pytest.raises(ServiceResponseError, match="(?i)timed? ?out"):
         client.get_secret("slow", read_timeout=0.2, retry_total=0)
-    assert time.monotonic() - started < 4
 
 
 def test_403_for_one_identity_only(
@@ -538,16 +537,19 @@ def keep_alive_client(keyvault_server: KeyVaultServer) -> Iterator[http.client.H
     connection.close()
 
 
-def test_keep_alive_requests_are_fast(
+def test_keep_alive_requests_share_one_connection_with_nagle_off(
     keyvault_server: KeyVaultServer, keep_alive_client: http.client.HTTPSConnection
 ) -> None:
     keyvault_server.add_secret("k", "v")
     headers = {"Authorization": f"Bearer {vault_token()}"}
-    started = time.perf_counter()
     for _ in range(20):
         keep_alive_client.request("GET", f"/secrets/k?{API}", headers=headers)
         response = keep_alive_client.getresponse()
         assert response.status == 200
         response.read()
-    # Nagle plus delayed ACKs would cost ~40 ms a request.
-    assert (time.perf_counter() - started) / 20 < 0.03
+    # Nagle plus delayed ACKs would cost ~40 ms a keep-alive request: the server's side of the
+    # one connection must have TCP_NODELAY set (checked on the socket, not with a stopwatch).
+    with keyvault_server._lock:
+        connections = list(keyvault_server._connections)
+    assert len(connections) == 1
+    assert connections[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
