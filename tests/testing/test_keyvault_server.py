@@ -464,7 +464,7 @@ def test_slow_responses_delay_and_time_out(keyvault_server: KeyVaultServer, clie
     assert time.monotonic() - started >= 0.2
 
     keyvault_server.faults.add(delay=5, times=1)
-    with pytest.raises(ServiceResponseError, match="(?i)timed? ?out"):
+    with pytest.raises(ServiceResponseError, match=r"(?i)timed? ?out"):
         client.get_secret("slow", read_timeout=0.2, retry_total=0)
 
 
