@@ -49,6 +49,7 @@ AZURITE_BIN_ENV = "AZCREDS_AZURITE_BIN"
 """Environment variable naming the ``azurite-blob`` executable, overriding the search."""
 
 DEV_ACCOUNT_NAME = "devstoreaccount1"
+"""Azurite's built-in development account."""
 DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 """Azurite's well-known development account and key (public, not a secret)."""
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 __all__ = ["LOOPBACK_NAMES", "TestCertificates", "make_test_certificates"]
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+"""The names the test server certificate is issued for."""
 """The names the server certificate is valid for."""
 
 

@@ -28,9 +28,13 @@ __all__ = [
 ]
 
 STORAGE_AUDIENCE = "https://storage.azure.com"
+"""The audience of storage tokens (what Azurite's ``--oauth basic`` accepts)."""
 TEST_TENANT_ID = "72f0c2b5-7d3e-4c1a-9b6e-5a0d3c2f1e00"
+"""The tenant the test tokens and servers use by default."""
 TEST_OBJECT_ID = "0b6d9c1e-2f4a-4e8b-a7c3-d5e1f9a20b11"
+"""The object id of the default test identity (the ``oid`` claim)."""
 TEST_APP_ID = "5e1a7c3d-9b2f-4d6e-8a0c-1f3b5d7e9a22"
+"""The application (client) id of the default test identity (the ``appid`` claim)."""
 
 
 def mint_token(
