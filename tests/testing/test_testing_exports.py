@@ -9,9 +9,11 @@ import azcreds.testing
 
 SUBMODULES = {
     "azurite",
+    "guarded_python",
     "identity_servers",
     "keyvault_server",
     "network_guard",
+    "node",
     "pytest_plugin",
     "store_contract",
     "tls",
