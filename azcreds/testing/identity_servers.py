@@ -119,6 +119,8 @@ class ManagedIdentityEndpoint(LocalHTTPServer):
     that names no identity then gets 400). ``user_assigned`` is how many user-assigned identities
     to create (more with :meth:`add_user_assigned`). ``identity_header`` is the App Service secret
     (random by default). ``token_lifetime`` is in seconds. Tokens carry ``tenant_id``.
+    Paths are matched in any case and with or without one trailing slash, as the real endpoints
+    do (Node's MSAL asks for ``/metadata/identity/oauth2/token/``).
     """
 
     server_name: ClassVar[str] = "azcreds-managed-identity/1.0"
@@ -379,9 +381,12 @@ class EntraAuthority(LocalHTTPServer):
     Serves ``GET /{tenant}/v2.0/.well-known/openid-configuration``, ``GET
     /{tenant}/discovery/v2.0/keys`` and ``POST /{tenant}/oauth2/v2.0/token``
     (``grant_type=client_credentials`` with ``client_id``/``client_secret`` and a ``/.default``
-    scope). ``tenant_id`` is the only tenant it knows (others get 400 ``invalid_tenant``); one app
-    is registered up front (:attr:`app`), more with :meth:`register_app`. A wrong secret gets 401
-    ``invalid_client``; an unknown client id 400 ``unauthorized_client``.
+    scope), and their v1 forms (``/{tenant}/.well-known/openid-configuration``,
+    ``/{tenant}/discovery/keys``, ``/{tenant}/oauth2/token`` with ``resource=``); paths in any
+    case, with or without one trailing slash. ``tenant_id`` is the only tenant it knows (others
+    get 400 ``invalid_tenant``); one app is registered up front (:attr:`app`), more with
+    :meth:`register_app`. A wrong secret gets 401 ``invalid_client``; an unknown client id 400
+    ``unauthorized_client``.
     """
 
     server_name: ClassVar[str] = "azcreds-entra-authority/1.0"
