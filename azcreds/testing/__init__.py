@@ -9,7 +9,8 @@
 - :mod:`~azcreds.testing.identity_servers`: a managed identity endpoint (App Service and IMDS
   style) and an Entra-style authority for service principals.
 - :mod:`~azcreds.testing.node`: run Node.js scripts (the JavaScript Azure SDKs) under the same
-  loopback-only guard.
+  loopback-only guard; :mod:`~azcreds.testing.guarded_python` does it for Python scripts run as
+  child processes (``python -m azcreds.testing.guarded_python SCRIPT``).
 - :mod:`~azcreds.testing.pytest_plugin`: all of the above as pytest fixtures
   (``-p azcreds.testing.pytest_plugin``).
 

@@ -20,6 +20,7 @@ Both share the fault injection, request log, *down* and *black hole* modes of th
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -90,6 +91,12 @@ def _new_guid() -> str:
     return str(uuid.uuid4())
 
 
+def _route_path(path: str) -> str:
+    """A request path as routes compare it: lower-cased, without one trailing slash."""
+    lowered = path.lower()
+    return lowered[:-1] if lowered.endswith("/") and not lowered.endswith("//") else lowered
+
+
 @dataclass(frozen=True)
 class AssignedIdentity:
     """A managed identity the endpoint can issue tokens for.
@@ -112,6 +119,8 @@ class ManagedIdentityEndpoint(LocalHTTPServer):
     that names no identity then gets 400). ``user_assigned`` is how many user-assigned identities
     to create (more with :meth:`add_user_assigned`). ``identity_header`` is the App Service secret
     (random by default). ``token_lifetime`` is in seconds. Tokens carry ``tenant_id``.
+    Paths are matched in any case and with or without one trailing slash, as the real endpoints
+    do (Node's MSAL asks for ``/metadata/identity/oauth2/token/``).
     """
 
     server_name: ClassVar[str] = "azcreds-managed-identity/1.0"
@@ -214,9 +223,12 @@ class ManagedIdentityEndpoint(LocalHTTPServer):
     # -- the protocol ------------------------------------------------------------------------
 
     def _handle(self, request: HTTPRequest) -> HTTPResponse:
-        if request.path == APP_SERVICE_PATH:
+        # Like the real endpoints, take any case and one trailing slash: Node's MSAL lower-cases the
+        # IMDS URL and appends "/" (`/metadata/identity/oauth2/token/`).
+        path = _route_path(request.path)
+        if path == APP_SERVICE_PATH:
             style: Literal["app_service", "imds"] = "app_service"
-        elif request.path == IMDS_PREFIX + _IMDS_TOKEN_PATH:
+        elif path == IMDS_PREFIX + _IMDS_TOKEN_PATH:
             style = "imds"
         else:
             return HTTPResponse.json(404, {"error": "not_found", "error_description": "No such endpoint."})
@@ -369,9 +381,12 @@ class EntraAuthority(LocalHTTPServer):
     Serves ``GET /{tenant}/v2.0/.well-known/openid-configuration``, ``GET
     /{tenant}/discovery/v2.0/keys`` and ``POST /{tenant}/oauth2/v2.0/token``
     (``grant_type=client_credentials`` with ``client_id``/``client_secret`` and a ``/.default``
-    scope). ``tenant_id`` is the only tenant it knows (others get 400 ``invalid_tenant``); one app
-    is registered up front (:attr:`app`), more with :meth:`register_app`. A wrong secret gets 401
-    ``invalid_client``; an unknown client id 400 ``unauthorized_client``.
+    scope), and their v1 forms (``/{tenant}/.well-known/openid-configuration``,
+    ``/{tenant}/discovery/keys``, ``/{tenant}/oauth2/token`` with ``resource=``); paths in any
+    case, with or without one trailing slash. ``tenant_id`` is the only tenant it knows (others
+    get 400 ``invalid_tenant``); one app is registered up front (:attr:`app`), more with
+    :meth:`register_app`. A wrong secret gets 401 ``invalid_client``; an unknown client id 400
+    ``unauthorized_client``.
     """
 
     server_name: ClassVar[str] = "azcreds-entra-authority/1.0"
@@ -438,17 +453,25 @@ class EntraAuthority(LocalHTTPServer):
 
     def token_count(self) -> int:
         """How many tokens were issued."""
-        return sum(1 for r in self.requests if r.status == 200 and r.path.endswith("/oauth2/v2.0/token"))
+        return sum(
+            1
+            for r in self.requests
+            if r.status == 200 and _route_path(r.path).endswith(("/oauth2/v2.0/token", "/oauth2/token"))
+        )
 
     # -- the protocol ------------------------------------------------------------------------
 
     def _handle(self, request: HTTPRequest) -> HTTPResponse:
-        parts = request.path.strip("/").split("/")
+        # Entra takes any case and a trailing slash; the tenant is compared case-insensitively.
+        parts = _route_path(request.path).lstrip("/").split("/")
         tenant, rest = parts[0], "/".join(parts[1:])
         routes = {
             ("GET", "v2.0/.well-known/openid-configuration"): self._discovery,
+            ("GET", ".well-known/openid-configuration"): self._discovery_v1,
             ("GET", "discovery/v2.0/keys"): self._keys,
+            ("GET", "discovery/keys"): self._keys,
             ("POST", "oauth2/v2.0/token"): self._token,
+            ("POST", "oauth2/token"): self._token_v1,
         }
         handler = routes.get((request.method, rest))
         if handler is None:
@@ -504,18 +527,58 @@ class EntraAuthority(LocalHTTPServer):
             response.delay, response.fault = fault.delay, True
         return response
 
+    def _discovery_v1(self, request: HTTPRequest) -> HTTPResponse:
+        response = self._discovery(request)
+        if response.status != 200:
+            return response
+        base = f"{self.base_url}/{self.tenant_id}"
+        config = json.loads(response.body)
+        config.update(
+            token_endpoint=f"{base}/oauth2/token",
+            authorization_endpoint=f"{base}/oauth2/authorize",
+            device_authorization_endpoint=f"{base}/oauth2/devicecode",
+            end_session_endpoint=f"{base}/oauth2/logout",
+            jwks_uri=f"{base}/discovery/keys",
+            issuer=f"https://sts.windows.net/{self.tenant_id}/",
+        )
+        response.body = json.dumps(config, separators=(",", ":")).encode("utf-8")
+        return response
+
     def _keys(self, request: HTTPRequest) -> HTTPResponse:
         # The tokens are HMAC-signed with throwaway keys: there is no public key to publish.
         return HTTPResponse.json(200, {"keys": []})
 
     def _token(self, request: HTTPRequest) -> HTTPResponse:
         form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        return self._token_from_form(request, form)
+
+    def _token_from_form(self, request: HTTPRequest, form: dict[str, str]) -> HTTPResponse:
         details = {
             key: value for key, value in form.items() if key not in ("client_secret", "client_assertion")
         }
         details["client_secret"] = "<present>" if form.get("client_secret") else "<absent>"
         response = self._client_credentials(request, form)
         response.details = {**details, **response.details}
+        return response
+
+    def _token_v1(self, request: HTTPRequest) -> HTTPResponse:
+        """The v1 endpoint: the same flow, naming a ``resource`` instead of a ``/.default`` scope."""
+        form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        resource = form.pop("resource", "")
+        if not resource and "scope" not in form:
+            return _oauth_error(
+                400,
+                "invalid_resource",
+                50001,
+                "The resource principal named was not found: the request must name a resource.",
+            )
+        if resource:
+            form["scope"] = audience_for(resource) + "/.default"
+        response = self._token_from_form(request, form)
+        if response.status == 200 and resource:
+            payload = json.loads(response.body)
+            payload["resource"] = resource
+            response.body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         return response
 
     def _client_credentials(self, request: HTTPRequest, form: Mapping[str, str]) -> HTTPResponse:

@@ -2,8 +2,8 @@
 
 No Key Vault emulator can be installed from the package registries, so tests talk to this one.
 It knows the wire protocol only (nothing of azcreds): the bearer challenge, token checks, secrets
-with versions, paged lists, property updates, soft delete, recover and purge, the service's limits
-and error bodies. Point the real SDK at it::
+with versions, paged lists, property updates, soft delete, recover and purge, backup and restore,
+the service's limits and error bodies. Point the real SDK at it::
 
     with KeyVaultServer(certificates=make_test_certificates(tmp)) as vault:
         client = SecretClient(vault.vault_url, credential, **vault.client_kwargs())
@@ -15,13 +15,20 @@ What it checks, as Key Vault does:
   A bearer token must be a JWT (the signature is not verified) whose ``aud`` is one of
   :attr:`KeyVaultServer.audiences` (``https://vault.azure.net`` or the vault URL), with valid
   ``exp``/``nbf`` and, when present, ``tid`` equal to the vault's tenant; otherwise 401 again.
-- **Requests.** ``api-version`` is required. Names are ``[0-9A-Za-z-]{1,127}`` and compared
-  case-insensitively (the first spelling is kept); values are at most 25 KB of UTF-8; at most 15
-  tags, names of at most 512 and values of at most 256 characters; ``maxresults`` is 1-25.
+- **Requests.** ``api-version`` is required. Path segments and query parameter names are
+  case-insensitive and one trailing slash is ignored (``/Secrets/n/Versions/?API-Version=...``).
+  Names are ``[0-9A-Za-z-]{1,127}`` and compared case-insensitively (the first spelling is kept);
+  values are at most 25 KB of UTF-8; at most 15 tags, names of at most 512 and values of at most
+  256 characters; ``maxresults`` is 1-25.
 - **Soft delete** (recovery level ``Recoverable+Purgeable``, 90 days): a deleted name cannot be set
   again (409 ``Conflict``) until it is recovered or purged. With ``operation_delay``, a delete or
   recover takes time, as on a real vault: the secret is in neither collection meanwhile, and
   purging, recovering or setting it is a 409.
+- **Backup and restore.** A backup is base64url of an AES-GCM-sealed document (every version with
+  its value, tags, content type and attributes) under the server's ``backup_key``: opaque to
+  clients, and a tampered or foreign blob is 400 ``BadParameter``. Restore recreates the secret
+  under its original name, which must be free: an existing or soft-deleted name is 409 ``Conflict``.
+  Backing up a missing or deleted secret is 404.
 
 Errors are ``{"error": {"code", "message"}}``: 400 ``BadParameter``, 401 ``Unauthorized``, 403
 ``Forbidden`` (a disabled secret, or an identity refused with ``faults.deny``), 404
@@ -37,6 +44,7 @@ import base64
 import binascii
 import json
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -76,6 +84,8 @@ KEYVAULT_AUDIENCE = "https://vault.azure.net"
 _KEYVAULT_APP_ID = "cfa8b339-82a2-471a-a3c9-0fc0be7a4093"  # Key Vault's well-known application id
 _NAME = re.compile(r"[0-9A-Za-z-]{1,127}")
 _API_VERSION = re.compile(r"\d+\.\d+(-preview(\.\d+)?)?|\d{4}-\d{2}-\d{2}(-preview(\.\d+)?)?")
+_BACKUP_MAGIC = b"azcreds-kv-backup-1:"  # also the AEAD's associated data
+_BACKUP_FORMAT = 1
 _RECOVERY_LEVEL = "Recoverable+Purgeable"
 _RECOVERABLE_DAYS = 90
 _ERROR_CODES = {
@@ -170,6 +180,8 @@ class KeyVaultServer(LocalHTTPServer):
     Key Vault's application id, and the vault URL). ``operation_delay`` is how many seconds a
     delete or recover takes to complete: meanwhile the secret is in neither collection (404), as
     when Key Vault's pollers wait. ``clock_skew`` is the leeway on ``exp``/``nbf``.
+    ``backup_key`` (32 bytes, random by default) seals backups: servers that share one can restore
+    each other's, as vaults in one subscription and geography can.
     """
 
     server_name: ClassVar[str] = "azcreds-keyvault-server/1.0"
@@ -190,6 +202,7 @@ class KeyVaultServer(LocalHTTPServer):
         audiences: tuple[str, ...] | None = None,
         operation_delay: float = 0.0,
         clock_skew: float = 0.0,
+        backup_key: bytes | None = None,
         port: int = 0,
     ) -> None:
         if certificates is None:
@@ -205,6 +218,9 @@ class KeyVaultServer(LocalHTTPServer):
         self._state = threading.Lock()
         self._secrets: dict[str, _Secret] = {}
         self._deleted: dict[str, _Secret] = {}
+        if backup_key is not None and len(backup_key) != 32:
+            raise ValueError("backup_key must be 32 bytes (an AES-256 key)")
+        self._backup_key = backup_key if backup_key is not None else secrets.token_bytes(32)
 
     def start(self) -> KeyVaultServer:
         """Listen on 127.0.0.1 and return once connections are accepted."""
@@ -377,37 +393,44 @@ class KeyVaultServer(LocalHTTPServer):
         return claims
 
     def _route(self, request: HTTPRequest) -> tuple[int, Any]:
-        api_version = request.query.get("api-version")
+        # Query parameter names are case-insensitive on Key Vault (`API-Version=` works).
+        params = {name.lower(): value for name, value in request.query.items()}
+        api_version = params.get("api-version")
         if not api_version:
             raise _Reject(400, "BadParameter", "The api-version query parameter is missing.")
         if not _API_VERSION.fullmatch(api_version):
             raise _Reject(400, "BadParameter", f"The specified version ({api_version}) is not recognized.")
-        parts = request.path.split("/")[1:]  # "/secrets/n/" -> ["secrets", "n", ""]
+        # "/secrets/n/" -> ["secrets", "n"]: one trailing slash is ignored, as Key Vault does (the
+        # SDKs ask for the latest version as "/secrets/n/", the version left empty).
+        path = request.path[:-1] if request.path.endswith("/") else request.path
+        parts = path.split("/")[1:]
         method = request.method
         collection, rest = parts[0].lower() if parts else "", parts[1:]
+        if "" in rest:
+            raise _Reject(404, "NotFound", f"No route for {method} {request.path}.")
         base = f"https://{request.host}"
         with self._state:
             if collection == "secrets":
-                return self._route_secrets(method, rest, request, base)
+                return self._route_secrets(method, rest, request, params, base)
             if collection == "deletedsecrets":
-                return self._route_deleted(method, rest, request, base)
+                return self._route_deleted(method, rest, request, params, base)
         raise _Reject(404, "NotFound", f"No route for {method} {request.path}.")
 
     def _route_secrets(
-        self, method: str, rest: list[str], request: HTTPRequest, base: str
+        self, method: str, rest: list[str], request: HTTPRequest, params: Mapping[str, str], base: str
     ) -> tuple[int, Any]:
-        if not rest or rest == [""]:
+        if not rest:
             if method == "GET":
-                return 200, self._page(request, base, self._list_secrets(base))
+                return 200, self._page(request.path, params, base, self._list_secrets(base))
             raise _method_not_allowed(method, request.path)
         name = rest[0]
         if name.lower() == "restore" and len(rest) == 1 and method == "POST":
-            raise _Reject(501, "NotImplemented", "Backup and restore are not supported by this test server.")
+            return 200, self._restore(request, base)
         _check_name(name)
-        if len(rest) == 1 or (len(rest) == 2 and rest[1] == ""):  # /secrets/n or /secrets/n/
-            if method == "PUT" and len(rest) == 1:
+        if len(rest) == 1:
+            if method == "PUT":
                 return 200, self._set(name, request, base)
-            if method == "DELETE" and len(rest) == 1:
+            if method == "DELETE":
                 return 200, self._delete(name, base)
             if method == "GET":
                 return 200, self._bundle(
@@ -420,11 +443,9 @@ class KeyVaultServer(LocalHTTPServer):
             if rest[1].lower() == "versions" and method == "GET":
                 secret = self._existing(name)
                 items = [self._item(secret, v, base, with_version=True) for v in secret.versions.values()]
-                return 200, self._page(request, base, items)
+                return 200, self._page(request.path, params, base, items)
             if rest[1].lower() == "backup" and method == "POST":
-                raise _Reject(
-                    501, "NotImplemented", "Backup and restore are not supported by this test server."
-                )
+                return 200, {"value": self._backup(name)}
             if method == "GET":
                 return 200, self._bundle(
                     self._existing(name), rest[1], base, with_value=True, check_enabled=True
@@ -435,20 +456,20 @@ class KeyVaultServer(LocalHTTPServer):
         raise _Reject(404, "NotFound", f"No route for {method} {request.path}.")
 
     def _route_deleted(
-        self, method: str, rest: list[str], request: HTTPRequest, base: str
+        self, method: str, rest: list[str], request: HTTPRequest, params: Mapping[str, str], base: str
     ) -> tuple[int, Any]:
         now = time.monotonic()
-        if not rest or rest == [""]:
+        if not rest:
             if method == "GET":
                 ready = sorted(
                     (s for s in self._deleted.values() if s.ready_at <= now), key=lambda s: s.name.lower()
                 )
                 items = [self._deleted_item(s, base) for s in ready]
-                return 200, self._page(request, base, items)
+                return 200, self._page(request.path, params, base, items)
             raise _method_not_allowed(method, request.path)
         name = rest[0]
         _check_name(name)
-        if len(rest) == 1 or (len(rest) == 2 and rest[1] == ""):
+        if len(rest) == 1:
             if method == "GET":
                 return 200, self._deleted_bundle(self._existing_deleted(name), base)
             if method == "DELETE":
@@ -548,6 +569,96 @@ class KeyVaultServer(LocalHTTPServer):
         secret.ready_at = time.monotonic() + self.operation_delay
         self._secrets[name.lower()] = secret
         return self._bundle(secret, None, base, with_value=False)
+
+    def _backup(self, name: str) -> str:
+        """The opaque backup of a secret: every version, sealed with the server's backup key."""
+        secret = self._existing(name)
+        document = {
+            "format": _BACKUP_FORMAT,
+            "name": secret.name,
+            "versions": [
+                {
+                    "version": v.version,
+                    "value": v.value,
+                    "contentType": v.content_type,
+                    "tags": v.tags,
+                    "enabled": v.enabled,
+                    "nbf": v.not_before,
+                    "exp": v.expires,
+                    "created": v.created,
+                    "updated": v.updated,
+                }
+                for v in secret.versions.values()
+            ],
+        }
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(self._backup_key).encrypt(
+            nonce, json.dumps(document, separators=(",", ":")).encode("utf-8"), _BACKUP_MAGIC
+        )
+        return base64.urlsafe_b64encode(_BACKUP_MAGIC + nonce + sealed).decode("ascii").rstrip("=")
+
+    def _restore(self, request: HTTPRequest, base: str) -> dict[str, Any]:
+        body = _json_object(request)
+        blob = body.get("value")
+        if not isinstance(blob, str) or not blob:
+            raise _Reject(400, "BadParameter", "Property 'value' (the backup blob) is required.")
+        secret = self._unseal(blob)
+        key = secret.name.lower()
+        deleted = self._deleted.get(key)
+        if deleted is not None:
+            raise _Reject(
+                409,
+                "Conflict",
+                f"Secret {deleted.name} is currently in a deleted but recoverable state: a backup cannot "
+                "be restored into its name until it is purged.",
+            )
+        if key in self._secrets:
+            raise _Reject(
+                409,
+                "Conflict",
+                f"Secret {self._secrets[key].name} already exists: a backup restores only into a free name.",
+            )
+        self._secrets[key] = secret
+        return self._bundle(secret, None, base, with_value=False)
+
+    def _unseal(self, blob: str) -> _Secret:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        corrupt = _Reject(400, "BadParameter", "Backup blob contains invalid or corrupt version.")
+        try:
+            raw = base64.urlsafe_b64decode(blob + "=" * (-len(blob) % 4))
+        except (ValueError, binascii.Error):
+            raise corrupt from None
+        magic, nonce, sealed = (
+            raw[: len(_BACKUP_MAGIC)],
+            raw[len(_BACKUP_MAGIC) : 12 + len(_BACKUP_MAGIC)],
+            raw[12 + len(_BACKUP_MAGIC) :],
+        )
+        if magic != _BACKUP_MAGIC or len(nonce) != 12:
+            raise corrupt
+        try:
+            document = json.loads(AESGCM(self._backup_key).decrypt(nonce, sealed, _BACKUP_MAGIC))
+            secret = _Secret(name=str(document["name"]))
+            for v in document["versions"]:
+                secret.versions[str(v["version"])] = _Version(
+                    version=str(v["version"]),
+                    value=str(v["value"]),
+                    content_type=v["contentType"],
+                    tags=v["tags"],
+                    enabled=bool(v["enabled"]),
+                    not_before=v["nbf"],
+                    expires=v["exp"],
+                    created=int(v["created"]),
+                    updated=int(v["updated"]),
+                )
+        except (InvalidTag, ValueError, KeyError, TypeError):
+            raise corrupt from None
+        if document.get("format") != _BACKUP_FORMAT or not secret.versions:
+            raise corrupt
+        return secret
 
     def _existing(self, name: str) -> _Secret:
         secret = self._secrets.get(name.lower())
@@ -685,8 +796,10 @@ class KeyVaultServer(LocalHTTPServer):
         item.update(self._item(secret, secret.latest, base, with_version=False))
         return item
 
-    def _page(self, request: HTTPRequest, base: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-        raw = request.query.get("maxresults")
+    def _page(
+        self, path: str, params: Mapping[str, str], base: str, items: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        raw = params.get("maxresults")
         size = self.MAX_PAGE_SIZE
         if raw is not None:
             try:
@@ -697,17 +810,15 @@ class KeyVaultServer(LocalHTTPServer):
                 raise _Reject(
                     400, "BadParameter", f"maxresults must be an integer from 1 to {self.MAX_PAGE_SIZE}."
                 )
-        token = request.query.get("$skiptoken")
+        token = params.get("$skiptoken")
         offset = _decode_skiptoken(token) if token else 0
         page = items[offset : offset + size]
         next_link = None
         if offset + size < len(items):
-            query = (
-                f"api-version={request.query['api-version']}&$skiptoken={_encode_skiptoken(offset + size)}"
-            )
+            query = f"api-version={params['api-version']}&$skiptoken={_encode_skiptoken(offset + size)}"
             if raw is not None:
                 query += f"&maxresults={size}"
-            next_link = f"{base}{request.path.rstrip('/')}?{query}"
+            next_link = f"{base}{path.rstrip('/')}?{query}"
         return {"value": page, "nextLink": next_link}
 
 

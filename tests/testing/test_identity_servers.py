@@ -422,3 +422,115 @@ def test_slow_token_endpoint(
     assert ManagedIdentityCredential().get_token(STORAGE_SCOPE).token
     assert time.monotonic() - started >= 0.2
     assert managed_identity_endpoint.requests[0].fault is True
+
+
+# -- what the real endpoints accept, as other clients spell it ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/imds/metadata/identity/oauth2/token/",  # what Node's MSAL sends (lower-cased, trailing slash)
+        "/IMDS/Metadata/Identity/OAuth2/Token",
+    ],
+)
+def test_imds_path_takes_a_trailing_slash_and_any_case(
+    managed_identity_endpoint: ManagedIdentityEndpoint, path: str
+) -> None:
+    query = "api-version=2018-02-01&resource=https://storage.azure.com"
+    status, body = raw_get(managed_identity_endpoint, f"{path}?{query}", {"Metadata": "true"})
+    assert status == 200, body
+    assert claims_of(body["access_token"])["aud"] == STORAGE_AUDIENCE
+    assert managed_identity_endpoint.token_count("imds") == 1
+
+
+@pytest.mark.parametrize("path", ["/msi/token/", "/MSI/Token"])
+def test_app_service_path_takes_a_trailing_slash_and_any_case(
+    managed_identity_endpoint: ManagedIdentityEndpoint, path: str
+) -> None:
+    query = "api-version=2019-08-01&resource=https://storage.azure.com"
+    # Header names are case-insensitive on the wire; some clients send them lower-cased.
+    headers = {"x-identity-header": managed_identity_endpoint.identity_header}
+    status, body = raw_get(managed_identity_endpoint, f"{path}?{query}", headers)
+    assert status == 200, body
+    assert managed_identity_endpoint.token_count("app_service") == 1
+
+
+def test_unknown_paths_are_still_404(managed_identity_endpoint: ManagedIdentityEndpoint) -> None:
+    query = "api-version=2018-02-01&resource=https://storage.azure.com"
+    for path in ("/imds/metadata/identity/oauth2/token//", "/imds/metadata/identity/oauth2", "/msi/tokens"):
+        status, _ = raw_get(managed_identity_endpoint, f"{path}?{query}", {"Metadata": "true"})
+        assert status == 404, path
+
+
+def https_get(authority: EntraAuthority, path: str) -> tuple[int, Any]:
+    import ssl
+
+    context = ssl.create_default_context(cafile=authority.ca_path)
+    connection = http.client.HTTPSConnection(authority.host, authority.port, context=context, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/{TEST_TENANT_ID}/v2.0/.well-known/openid-configuration/",
+        f"/{TEST_TENANT_ID.upper()}/V2.0/.well-known/OpenID-Configuration",
+        f"/{TEST_TENANT_ID}/.well-known/openid-configuration",  # the v1 document
+    ],
+)
+def test_discovery_takes_v1_trailing_slash_and_any_case(entra_authority: EntraAuthority, path: str) -> None:
+    status, document = https_get(entra_authority, path)
+    assert status == 200, document
+    assert document["token_endpoint"].startswith(f"{entra_authority.authority}/{TEST_TENANT_ID}/oauth2/")
+    assert "authorization_endpoint" in document
+
+
+def test_v1_discovery_names_the_v1_endpoints(entra_authority: EntraAuthority) -> None:
+    _, document = https_get(entra_authority, f"/{TEST_TENANT_ID}/.well-known/openid-configuration")
+    base = f"{entra_authority.authority}/{TEST_TENANT_ID}"
+    assert document["token_endpoint"] == f"{base}/oauth2/token"
+    assert document["issuer"] == f"https://sts.windows.net/{TEST_TENANT_ID}/"
+
+
+def test_token_endpoint_takes_a_trailing_slash_and_any_case(entra_authority: EntraAuthority) -> None:
+    import ssl
+    from urllib.parse import urlencode
+
+    app = entra_authority.app
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "scope": STORAGE_SCOPE,
+    }
+    v1_form = {**{k: v for k, v in form.items() if k != "scope"}, "resource": "https://storage.azure.com"}
+    context = ssl.create_default_context(cafile=entra_authority.ca_path)
+    for path, fields in (
+        (f"/{TEST_TENANT_ID}/oauth2/v2.0/token/", form),
+        (f"/{TEST_TENANT_ID}/OAuth2/V2.0/Token", form),
+        (f"/{TEST_TENANT_ID}/oauth2/token", v1_form),  # the v1 endpoint names a resource
+    ):
+        connection = http.client.HTTPSConnection(
+            entra_authority.host, entra_authority.port, context=context, timeout=10
+        )
+        try:
+            connection.request(
+                "POST",
+                path,
+                body=urlencode(fields),
+                headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
+            )
+            response = connection.getresponse()
+            body = json.loads(response.read())
+        finally:
+            connection.close()
+        assert response.status == 200, (path, body)
+        assert claims_of(body["access_token"])["aud"] == STORAGE_AUDIENCE
+    assert body["resource"] == "https://storage.azure.com"
+    assert entra_authority.token_count() == 3

@@ -7,6 +7,7 @@ requests pin down the wire details the SDK hides (the challenge, token checks, p
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import socket
@@ -553,3 +554,144 @@ def test_keep_alive_requests_share_one_connection_with_nagle_off(
         connections = list(keyvault_server._connections)
     assert len(connections) == 1
     assert connections[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+# -- backup and restore ----------------------------------------------------------------------
+
+
+def test_backup_restore_round_trip_keeps_versions_tags_and_attributes(
+    keyvault_server: KeyVaultServer, client: SecretClient
+) -> None:
+    first = client.set_secret("kept", "one", content_type="text/plain", tags={"team": "data"})
+    second = client.set_secret("kept", "two", content_type="application/json")
+    client.update_secret_properties("kept", first.properties.version, enabled=False)
+
+    backup = client.backup_secret("kept")
+
+    assert isinstance(backup, bytes)
+    assert b"one" not in backup
+    assert b"two" not in backup
+    assert b"kept" not in backup
+    client.begin_delete_secret("kept", **FAST_POLL).wait()
+    client.purge_deleted_secret("kept")
+    restored = client.restore_secret_backup(backup)
+    assert restored.name == "kept"
+    assert restored.version == second.properties.version
+    assert restored.id == f"{keyvault_server.vault_url}/secrets/kept/{second.properties.version}"
+    assert client.get_secret("kept").value == "two"
+    versions = {v.version: v for v in client.list_properties_of_secret_versions("kept")}
+    assert list(versions) == [first.properties.version, second.properties.version]
+    old = versions[first.properties.version]
+    assert (old.enabled, old.content_type, old.tags) == (False, "text/plain", {"team": "data"})
+    assert old.created_on == first.properties.created_on
+    assert versions[second.properties.version].content_type == "application/json"
+    assert keyvault_server.secret_value("kept", first.properties.version) == "one"
+
+
+def test_restore_needs_a_free_name(keyvault_server: KeyVaultServer, client: SecretClient) -> None:
+    client.set_secret("Taken", "v1")
+    backup = client.backup_secret("taken")  # names are case-insensitive
+    with pytest.raises(ResourceExistsError) as exists:
+        client.restore_secret_backup(backup)
+    assert exists.value.status_code == 409
+    assert exists.value.error is not None
+    assert exists.value.error.code == "Conflict"
+
+    client.begin_delete_secret("taken", **FAST_POLL).wait()
+    with pytest.raises(ResourceExistsError, match="deleted but recoverable"):
+        client.restore_secret_backup(backup)  # soft-deleted: purge first
+    client.purge_deleted_secret("taken")
+    assert client.restore_secret_backup(backup).name == "Taken"
+
+
+def test_backup_of_a_missing_or_deleted_secret_is_404(client: SecretClient) -> None:
+    with pytest.raises(ResourceNotFoundError):
+        client.backup_secret("never-set")
+    client.set_secret("deleted", "v1")
+    client.begin_delete_secret("deleted", **FAST_POLL).wait()
+    with pytest.raises(ResourceNotFoundError) as missing:
+        client.backup_secret("deleted")
+    assert missing.value.error is not None
+    assert missing.value.error.code == "SecretNotFound"
+
+
+def test_tampered_or_foreign_backups_are_400(
+    keyvault_server: KeyVaultServer, client: SecretClient, test_certificates: TestCertificates
+) -> None:
+    client.set_secret("sealed", "v1")
+    backup = bytearray(client.backup_secret("sealed"))
+    client.begin_delete_secret("sealed", **FAST_POLL).wait()
+    client.purge_deleted_secret("sealed")
+    backup[-1] ^= 1
+    for blob in (bytes(backup), b"not a backup", b""):
+        with pytest.raises(HttpResponseError) as corrupt:
+            client.restore_secret_backup(blob)
+        assert corrupt.value.status_code == 400
+        assert corrupt.value.error is not None
+        assert corrupt.value.error.code == "BadParameter"
+    assert keyvault_server.secret_names() == []
+
+    backup[-1] ^= 1  # intact again, but another vault's key cannot open it
+    with KeyVaultServer(certificates=test_certificates) as other:
+        status, _, body = raw_request(
+            other,
+            "POST",
+            f"/secrets/restore?{API}",
+            token=vault_token(),
+            body={"value": base64.urlsafe_b64encode(bytes(backup)).decode().rstrip("=")},
+        )
+    assert (status, body["error"]["code"]) == (400, "BadParameter")
+
+
+def test_a_shared_backup_key_restores_into_another_vault(
+    test_certificates: TestCertificates, mi_credential: ManagedIdentityCredential
+) -> None:
+    key = bytes(range(32))
+    with (
+        KeyVaultServer(certificates=test_certificates, backup_key=key) as one,
+        KeyVaultServer(certificates=test_certificates, backup_key=key) as two,
+    ):
+        source = SecretClient(one.vault_url, mi_credential, **one.client_kwargs())
+        version = source.set_secret("moved", "v1", tags={"a": "b"}).properties.version
+        target = SecretClient(two.vault_url, mi_credential, **two.client_kwargs())
+        restored = target.restore_secret_backup(source.backup_secret("moved"))
+        assert restored.id == f"{two.vault_url}/secrets/moved/{version}"  # ids are host-relative
+        assert (target.get_secret("moved").value, restored.tags) == ("v1", {"a": "b"})
+    with pytest.raises(ValueError, match="32 bytes"):
+        KeyVaultServer(certificates=test_certificates, backup_key=b"short")
+
+
+# -- what Key Vault accepts beyond what the Python SDK sends ---------------------------------
+
+
+def test_trailing_slashes_path_case_and_query_case(keyvault_server: KeyVaultServer) -> None:
+    token = vault_token()
+    status, _, body = raw_request(
+        keyvault_server, "PUT", f"/Secrets/Mixed/?{API}", token=token, body={"value": "v"}
+    )
+    assert status == 200, body
+    version = body["id"].rsplit("/", 1)[1]
+    for path in (
+        f"/secrets/mixed?{API}",
+        "/SECRETS/MIXED/?API-Version=2025-07-01",
+        f"/secrets/mixed/{version.upper()}/?{API}",
+    ):
+        status, _, body = raw_request(keyvault_server, "GET", path, token=token)
+        assert (status, body.get("value")) == (200, "v"), path
+    for path in (f"/secrets/?{API}", f"/secrets/mixed/Versions/?{API}", f"/secrets?maxResults=1&{API}"):
+        status, _, body = raw_request(keyvault_server, "GET", path, token=token)
+        assert (status, len(body["value"])) == (200, 1), path
+    status, _, backup = raw_request(keyvault_server, "POST", f"/secrets/mixed/Backup/?{API}", token=token)
+    assert status == 200
+    assert backup["value"]
+    status, _, _ = raw_request(keyvault_server, "DELETE", f"/secrets/mixed/?{API}", token=token)
+    assert status == 200
+    for path in (f"/DeletedSecrets/?{API}", f"/deletedsecrets/MIXED/?{API}"):
+        assert raw_request(keyvault_server, "GET", path, token=token)[0] == 200, path
+    assert raw_request(keyvault_server, "DELETE", f"/deletedsecrets/mixed/?{API}", token=token)[0] == 204
+    status, _, body = raw_request(
+        keyvault_server, "POST", f"/secrets/Restore/?{API}", token=token, body=backup
+    )
+    assert (status, body["id"].split("/")[-2]) == (200, "Mixed")
+    for path in (f"/secrets//?{API}", f"/secrets/mixed//?{API}", f"/secrets/mixed/{version}/x?{API}"):
+        assert raw_request(keyvault_server, "GET", path, token=token)[0] == 404, path

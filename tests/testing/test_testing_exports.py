@@ -9,6 +9,7 @@ import azcreds.testing
 
 SUBMODULES = {
     "azurite",
+    "guarded_python",
     "identity_servers",
     "keyvault_server",
     "network_guard",
