@@ -9,13 +9,17 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
     AzcredsError
     ├── SchemaValidationError (ValueError)        a secret's fields are malformed, missing or unknown
     │   └── InvalidSecretNameError                a secret name breaks the naming rules
+    ├── SettingsError (ValueError)                an AZCREDS_* setting has a value that is not allowed
     ├── SecretNotFoundError (LookupError)         no resolver or store has the secret
     ├── ResolverUnavailableError                  one resolver does not have it or is not configured
     │                                             (the chain moves on to the next resolver)
     ├── ResolverFailedError                       a resolver failed: the chain stops here
     │   ├── PermissionDeniedError (PermissionError)   the service refused the caller (401/403)
     │   ├── StoreLockedError                      wrong or missing passphrase for the keyring
-    │   ├── StoreCorruptedError                   a store file is tampered, truncated or foreign
+    │   ├── StoreCorruptedError                   a store file is tampered, truncated or foreign, or a
+    │   │                                         Key Vault secret's tags, type or body disagree with it
+    │   ├── StorePathError                        the keyring path is a folder, a dangling link, a FIFO...
+    │   ├── StoreBusyError                        another process held the keyring's write lock too long
     │   └── ServiceError                          a remote service failed (5xx, throttled, unreachable)
     ├── SecretExistsError                         register without overwrite on an existing name
     └── ArtifactStoreError                        AzureArtifactStore failures
@@ -24,8 +28,9 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
         └── PathOutsideStoreError (ValueError)    a path outside the store's container/prefix
 
 A warning category, :class:`AzcredsWarning`, covers non-fatal findings: a SAS token that expires
-within 24 hours (:class:`ExpiringCredentialWarning`), or cached credentials served past their TTL
-because their source failed transiently (:class:`StaleCredentialWarning`).
+within 24 hours (:class:`ExpiringCredentialWarning`), cached credentials served past their TTL
+because their source failed transiently (:class:`StaleCredentialWarning`), or a store entry that
+``list()`` leaves out because it is not what it claims to be (:class:`CorruptedSecretWarning`).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ __all__ = [
     "Attempt",
     "AzcredsError",
     "AzcredsWarning",
+    "CorruptedSecretWarning",
     "ExpiringCredentialWarning",
     "FieldError",
     "InvalidSecretNameError",
@@ -51,9 +57,12 @@ __all__ = [
     "SecretExistsError",
     "SecretNotFoundError",
     "ServiceError",
+    "SettingsError",
     "StaleCredentialWarning",
+    "StoreBusyError",
     "StoreCorruptedError",
     "StoreLockedError",
+    "StorePathError",
 ]
 
 
@@ -92,6 +101,23 @@ class InvalidSecretNameError(SchemaValidationError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(None, [FieldError("name", reason)])
+
+
+class SettingsError(AzcredsError, ValueError):
+    """Settings (``AZCREDS_*`` variables) with values that are not allowed.
+
+    ``errors`` holds one :class:`FieldError` per bad variable (``field`` is the variable's name,
+    ``message`` what is allowed); ``variables`` lists the names. The values are never included.
+    """
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        super().__init__("invalid azcreds settings: " + "; ".join(str(e) for e in self.errors))
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The names of the variables that are wrong, in order, without repeats."""
+        return tuple(dict.fromkeys(e.field for e in self.errors if e.field))
 
 
 @dataclass(frozen=True)
@@ -142,6 +168,23 @@ class StoreCorruptedError(ResolverFailedError):
     """A store file failed authentication or parsing: tampered, truncated, or not an azcreds store."""
 
 
+class StorePathError(ResolverFailedError):
+    """The keyring path cannot hold a keyring file: it is a folder, a dangling or looping symbolic
+    link, a FIFO or device, or a file stands where a folder of it should be. A missing file is not
+    this error (it is an empty store, and a miss for the resolver)."""
+
+
+class StoreBusyError(ResolverFailedError):
+    """Another writer held the keyring's write lock for longer than the lock wait allows.
+
+    ``holder_pid`` is the process id the lock file records for the holder, or None if none is.
+    """
+
+    def __init__(self, message: str, *, holder_pid: int | None = None) -> None:
+        super().__init__(message)
+        self.holder_pid = holder_pid
+
+
 class ServiceError(ResolverFailedError):
     """A remote service failed after retries: server errors, throttling, or no connection."""
 
@@ -176,3 +219,8 @@ class ExpiringCredentialWarning(AzcredsWarning):
 
 class StaleCredentialWarning(AzcredsWarning):
     """A cached credential past its TTL was served because its source failed transiently."""
+
+
+class CorruptedSecretWarning(AzcredsWarning):
+    """``list()`` left out an entry that is not what it claims to be (for Key Vault: a secret whose
+    ``azcreds-name`` tag disagrees with its name, or with no or foreign azcreds tags)."""

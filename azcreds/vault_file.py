@@ -36,6 +36,17 @@ temporary file in the same folder (created 0600), fsync it, ``os.replace`` it ov
 the folder. Readers take no lock: they see the old file or the new one, never a mix. Folders this
 module creates are 0700 and files 0600 from the moment they exist. Nothing is ever written over a
 file that failed to parse, authenticate or decrypt.
+
+A writer waits at most ``lock_timeout`` seconds (default 30) for the lock, then raises
+StoreBusyError naming the holder: the holder writes its process id into the lock file while it
+holds the lock and empties it on release, so a pid found there belongs to the current holder — or,
+if that process is gone, to the process that forked the holder (a lock is shared with forked
+children), which the message says.
+
+Paths: a missing file is just that (FileNotFoundError on reading, ``exists()`` false). A path that
+cannot be a vault file — a folder, a dangling or looping symbolic link, a FIFO or device, one under
+a file — raises StorePathError before anything is opened or created; an unreadable one
+PermissionDeniedError.
 """
 
 from __future__ import annotations
@@ -47,23 +58,33 @@ import fcntl
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
+import stat
 import struct
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from azcreds.errors import StoreCorruptedError, StoreLockedError
+from azcreds.errors import (
+    PermissionDeniedError,
+    StoreBusyError,
+    StoreCorruptedError,
+    StoreLockedError,
+    StorePathError,
+)
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 __all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
     "FORMAT_VERSION",
     "KdfFunction",
     "OSKeyringKey",
@@ -77,6 +98,8 @@ __all__ = [
 
 FORMAT_VERSION = 1
 MAGIC = b"AZCRVLT\x00"
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a writer waits for the lock (writes take milliseconds)
+_LOCK_POLL_MAX = 0.02  # the longest pause between two tries for a busy lock
 
 _FIXED = struct.Struct(">8sHHBBBB16sQ")  # magic .. generation: 40 bytes
 _SCRYPT = struct.Struct(">IIIB")  # n, r, p, salt length
@@ -288,10 +311,26 @@ class VaultFile:
     memoise derivations. An instance caches the data key after :meth:`unlock` (or :meth:`create`),
     so reads and writes never run the KDF again. It is safe to share between threads; separate
     processes coordinate through the lock file.
+
+    ``lock_timeout`` bounds how long a write waits for another writer's lock (seconds; ``None``
+    waits as long as it takes); past it, StoreBusyError names the holder's process id.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, kdf: KdfFunction = derive_scrypt) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        kdf: KdfFunction = derive_scrypt,
+        lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        if not os.fspath(path):
+            raise StorePathError("the keyring path is empty")
+        if lock_timeout is not None and not (
+            isinstance(lock_timeout, int | float) and math.isfinite(lock_timeout) and lock_timeout >= 0
+        ):
+            raise ValueError("lock_timeout must be None or a finite number of seconds, 0 or more")
         self.path = Path(path)
+        self.lock_timeout = lock_timeout
         self._kdf = kdf
         self._session: _Session | None = None
         self._seen_generation = 0
@@ -311,8 +350,43 @@ class VaultFile:
         return self._session is not None
 
     def exists(self) -> bool:
-        """Whether the file exists (it may still be corrupted or locked)."""
-        return os.path.lexists(self.path)
+        """Whether the file exists (it may still be corrupted or locked).
+
+        StorePathError if the path cannot be a vault file (see the module docstring);
+        PermissionDeniedError if a folder on the way cannot be searched.
+        """
+        try:
+            info = os.stat(self.path)  # follows symbolic links, as opening the file would
+        except FileNotFoundError:
+            if os.path.islink(self.path):
+                target = os.readlink(self.path)
+                raise self._unusable(f"is a symbolic link to {target!r}, which does not exist") from None
+            return False
+        except NotADirectoryError:
+            raise self._unusable(
+                f"is under {self._file_on_the_way()}, which is a file, not a folder"
+            ) from None
+        except PermissionError:
+            raise PermissionDeniedError(f"keyring file {self.path}: permission denied") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise self._unusable("is a symbolic link that loops") from None
+            raise self._unusable(f"cannot be used ({exc.strerror})") from None
+        if stat.S_ISDIR(info.st_mode):
+            raise self._unusable("is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise self._unusable("is not a regular file")  # a FIFO would block the reader forever
+        return True
+
+    def _unusable(self, reason: str) -> StorePathError:
+        return StorePathError(f"keyring path {self.path} {reason}")
+
+    def _file_on_the_way(self) -> Path:
+        """The first ancestor of the path that exists and is not a folder."""
+        for parent in reversed(self.path.parents):
+            if os.path.exists(parent) and not os.path.isdir(parent):
+                return parent
+        return self.path.parent
 
     def header(self) -> VaultHeader:
         """The file's header, verified against its digest; no key needed.
@@ -327,6 +401,8 @@ class VaultFile:
         Missing folders are created 0700, the file 0600. Raises FileExistsError if the file exists.
         """
         plaintext = _encode({} if payload is None else payload)
+        if self.exists():  # also refuses an unusable path before anything is created
+            raise FileExistsError(errno.EEXIST, "keyring file already exists", str(self.path))
         if isinstance(key, OSKeyringKey):
             _usable_backend(key)  # refuse before creating any folder or lock file
         _make_private_dirs(self.path.parent)
@@ -410,8 +486,17 @@ class VaultFile:
         return session
 
     def _read_bytes(self) -> bytes:
-        with open(self.path, "rb") as f:
-            return f.read()
+        if not self.exists():
+            raise FileNotFoundError(errno.ENOENT, "no keyring file", str(self.path))
+        try:
+            with open(self.path, "rb") as f:
+                return f.read()
+        except PermissionError:
+            raise PermissionDeniedError(
+                f"keyring file {self.path} cannot be read: permission denied"
+            ) from None
+        except IsADirectoryError:  # replaced by a folder since exists() looked
+            raise self._unusable("is a folder, not a file") from None
 
     def _corrupted(self, reason: str) -> StoreCorruptedError:
         return StoreCorruptedError(
@@ -608,16 +693,75 @@ class VaultFile:
                 raise RuntimeError(f"this thread already holds the write lock of {self.path}")
             _held_locks.add(me)
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = self._open_lock_file()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._remove_stale_temporaries()
-                yield
+                self._acquire(fd)
+                try:
+                    _record_holder(fd)
+                    self._remove_stale_temporaries()
+                    yield
+                finally:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, 0)  # no pid left behind once the lock is free
             finally:
                 os.close(fd)  # releases the flock
         finally:
             with _held_locks_guard:
                 _held_locks.discard(me)
+
+    def _open_lock_file(self) -> int:
+        lock_path = self.lock_path
+        try:
+            return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+        except PermissionError:
+            raise PermissionDeniedError(f"keyring lock file {lock_path}: permission denied") from None
+        except OSError as exc:
+            raise StorePathError(f"keyring lock file {lock_path} cannot be used ({exc.strerror})") from None
+
+    def _acquire(self, fd: int) -> None:
+        """Take ``flock(LOCK_EX)`` on ``fd`` within ``lock_timeout``, else StoreBusyError.
+
+        flock has no timeout: try without blocking, then retry with growing pauses (1 ms to 20 ms).
+        """
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if self.lock_timeout is None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                return
+        deadline = time.monotonic() + self.lock_timeout
+        pause = 0.001
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._busy(fd)
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, _LOCK_POLL_MAX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                continue
+
+    def _busy(self, fd: int) -> StoreBusyError:
+        pid = _recorded_holder(fd)
+        waited = f"for {self.lock_timeout:g} s"
+        hint = "raise AZCREDS_KEYRING_LOCK_TIMEOUT (or lock_timeout=) to wait longer"
+        where = f"keyring file {self.path} is locked for writing ({self.lock_path})"
+        if pid is None:
+            message = f"{where} by an unknown process, and it stayed locked {waited}; {hint}"
+        elif _process_exists(pid):
+            message = (
+                f"{where} by process {pid}, which held the lock {waited} without finishing; "
+                f"if it hangs, stop it; or {hint}"
+            )
+        else:
+            message = (
+                f"{where}: process {pid} took the lock and is no longer running, but a process "
+                f"it started still holds it after {waited}; stop that one, or {hint}"
+            )
+        return StoreBusyError(message, holder_pid=pid)
 
     def _temporary_pattern(self) -> re.Pattern[str]:
         return re.compile(rf"\.{re.escape(self.path.name)}\.[0-9a-f]{{16}}\.tmp")
@@ -739,6 +883,31 @@ def _delete_keyring_entry(key: OSKeyringKey, header: _Header) -> None:
         _usable_backend(key).delete_password(header.service, header.keyring_username)
 
 
+def _record_holder(fd: int) -> None:
+    """Write this process's id into the lock file (for the messages of writers who wait)."""
+    with contextlib.suppress(OSError):  # only messages depend on it
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+
+
+def _recorded_holder(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() and 0 < int(text) < 2**32 else None
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
 def _make_private_dirs(folder: Path) -> None:
     """Create ``folder`` and any missing parents with mode 0700 (existing ones are left alone)."""
     missing: list[Path] = []
@@ -749,8 +918,17 @@ def _make_private_dirs(folder: Path) -> None:
             break
         current = current.parent
     for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
+        try:
             os.mkdir(path, 0o700)
+        except FileExistsError:
+            if not os.path.isdir(path):  # a file, or a dangling symbolic link
+                raise StorePathError(
+                    f"cannot create the keyring folder {path}: something else is there"
+                ) from None
+        except PermissionError:
+            raise PermissionDeniedError(
+                f"cannot create the keyring folder {path}: permission denied"
+            ) from None
 
 
 def _fsync_folder(folder: Path) -> None:

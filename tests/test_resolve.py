@@ -16,6 +16,7 @@ from azcreds import (
     InvalidSecretNameError,
     SchemaValidationError,
     SecretNotFoundError,
+    SettingsError,
     clear_cache,
     explain_resolution,
     resolve_credentials,
@@ -150,7 +151,7 @@ def test_invalid_name_and_invalid_settings() -> None:
 
 def test_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AZCREDS_MANAGED_IDENTITY", "sometimes")
-    with pytest.raises(ValueError, match="managed_identity"):
+    with pytest.raises(SettingsError, match="AZCREDS_MANAGED_IDENTITY: must be one of auto, off or imds"):
         AzcredsSettings()
     monkeypatch.setenv("AZCREDS_MANAGED_IDENTITY", "imds")
     monkeypatch.setenv("AZCREDS_CACHE_TTL", "12.5")

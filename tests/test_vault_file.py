@@ -28,7 +28,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.errors import PasswordDeleteError
 
-from azcreds.errors import StoreCorruptedError, StoreLockedError
+from azcreds.errors import StoreBusyError, StoreCorruptedError, StoreLockedError
 from azcreds.vault_file import (
     FORMAT_VERSION,
     OSKeyringKey,
@@ -924,3 +924,89 @@ def test_backends_that_keep_nothing_are_refused(vault_path: Path, backend: Keyri
         assert vault_path.read_bytes() == before
     finally:
         keyring.set_keyring(previous)
+
+
+# -- lock waits --------------------------------------------------------------------------------
+
+
+def send_line(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+
+
+def hold_lock(path: Path, mode: str = "hold") -> subprocess.Popen[str]:
+    """A second process that holds the write lock of ``path`` until ``send_line`` lets it go."""
+    proc = start_worker(mode, str(path))
+    send_line(proc)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "locked\n"
+    return proc
+
+
+def test_a_writer_stuck_holding_the_lock_gives_a_bounded_wait_naming_its_pid(vault_path: Path) -> None:
+    make_vault(vault_path, {"n": 0})
+    vault = VaultFile(vault_path, kdf=cached_kdf, lock_timeout=0.05)
+    vault.unlock(cheap_key())
+    holder = hold_lock(vault_path)
+    try:
+        for attempt in (lambda: vault.transaction().__enter__(), lambda: vault.rekey(cheap_key("new"))):
+            with pytest.raises(StoreBusyError) as info:
+                attempt()
+            assert info.value.holder_pid == holder.pid
+            assert f"process {holder.pid}" in str(info.value)
+            assert str(vault_path) in str(info.value)
+            assert "AZCREDS_KEYRING_LOCK_TIMEOUT" in str(info.value)
+        assert vault.read() == {"n": 0}  # readers take no lock: they never wait
+    finally:
+        send_line(holder)
+        assert holder.wait(timeout=60) == 0
+    with vault.transaction() as payload:  # released: the next writer gets it at once
+        payload["n"] = 1
+    assert vault_path.with_name(vault_path.name + ".lock").read_text() == ""  # no pid left behind
+
+
+def test_a_stale_pid_in_the_lock_file_is_reported_as_such(vault_path: Path) -> None:
+    make_vault(vault_path)
+    vault = VaultFile(vault_path, kdf=cached_kdf, lock_timeout=0.02)
+    vault.unlock(cheap_key())
+    holder = hold_lock(vault_path, "hold-forked")  # its forked child keeps the lock
+    assert holder.wait(timeout=60) == 0  # reaped: the recorded pid is no longer a process
+    try:
+        with pytest.raises(StoreBusyError) as info, vault.transaction():
+            pass
+        assert info.value.holder_pid == holder.pid
+        assert f"process {holder.pid}" in str(info.value)
+        assert "no longer running" in str(info.value)
+    finally:
+        send_line(holder)  # the forked child shares the worker's stdin
+    # The child exits on that line; the next writer waits for it without any bound.
+    unbounded = VaultFile(vault_path, kdf=cached_kdf, lock_timeout=None)
+    unbounded.unlock(cheap_key())
+    with unbounded.transaction() as payload:
+        payload["after"] = True
+
+
+def test_a_lock_held_without_a_recorded_pid_says_the_holder_is_unknown(vault_path: Path) -> None:
+    import fcntl
+
+    make_vault(vault_path)
+    vault = VaultFile(vault_path, kdf=cached_kdf, lock_timeout=0)
+    vault.unlock(cheap_key())
+    lock_path = vault_path.with_name(vault_path.name + ".lock")
+    # Another program's flock (no pid written), from an open file description of its own.
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, b"not a pid")
+        with pytest.raises(StoreBusyError, match="unknown process") as info, vault.transaction():
+            pass
+        assert info.value.holder_pid is None
+    finally:
+        os.close(fd)
+
+
+def test_lock_timeout_is_validated() -> None:
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="lock_timeout"):
+            VaultFile("x", lock_timeout=bad)

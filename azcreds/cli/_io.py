@@ -24,10 +24,18 @@ class BadInput(Exception):
 
 
 def exit_code_for(exc: AzcredsError) -> int:
-    """2 for bad input (invalid fields or names, a taken name, a locked store), else 1."""
-    from azcreds.errors import SchemaValidationError, SecretExistsError, StoreLockedError
+    """2 for bad input (invalid fields, names or settings, a taken name, a locked store, a keyring
+    path that cannot hold a file), else 1."""
+    from azcreds.errors import (
+        SchemaValidationError,
+        SecretExistsError,
+        SettingsError,
+        StoreLockedError,
+        StorePathError,
+    )
 
-    return 2 if isinstance(exc, SchemaValidationError | SecretExistsError | StoreLockedError) else 1
+    bad_input = SchemaValidationError | SecretExistsError | SettingsError | StoreLockedError | StorePathError
+    return 2 if isinstance(exc, bad_input) else 1
 
 
 def one_line(text: str) -> str:

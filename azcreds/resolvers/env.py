@@ -17,7 +17,7 @@ from azcreds.schemas import parse_secret
 if TYPE_CHECKING:
     from azcreds.schemas import SecretSchema
 
-__all__ = ["IMPLICIT_VARIABLES", "EnvResolver"]
+__all__ = ["IMPLICIT_VARIABLES", "EnvResolver", "parse_variables"]
 
 #: The implicit variables and the flat ``azure`` field each one fills.
 IMPLICIT_VARIABLES: dict[str, str] = {
@@ -71,7 +71,7 @@ class EnvResolver:
         if not fields:
             raise ResolverUnavailableError(f"no {prefix}* variables are set")
         schema_id = fields.pop("schema", "azure")
-        return _parse(schema_id, fields, variables)
+        return parse_variables(schema_id, fields, variables)
 
     def _implicit(self, environ: Mapping[str, str]) -> SecretSchema:
         fields: dict[str, str] = {}
@@ -87,7 +87,7 @@ class EnvResolver:
                     "AZURE_STORAGE_ACCOUNT_NAME is set without a key, SAS token or service principal"
                 )
             raise ResolverUnavailableError("no AZURE_STORAGE_* credential variables are set")
-        return _parse("azure", fields, variables)
+        return parse_variables("azure", fields, variables)
 
 
 def _keys_with_prefix(environ: Mapping[str, str], prefix: str) -> list[str]:
@@ -103,8 +103,9 @@ def _keys_with_prefix(environ: Mapping[str, str], prefix: str) -> list[str]:
     return [k for k in environ if k.startswith(prefix)]
 
 
-def _parse(schema_id: str, fields: dict[str, str], variables: dict[str, str]) -> SecretSchema:
-    """Validate, reporting each bad field by the variable that holds it."""
+def parse_variables(schema_id: str, fields: dict[str, str], variables: dict[str, str]) -> SecretSchema:
+    """Validate ``fields`` read from the environment, reporting each bad field by the variable
+    that holds it (``variables`` maps field → variable name)."""
     try:
         return parse_secret(schema_id, fields)
     except SchemaValidationError as exc:

@@ -22,6 +22,7 @@ from azcreds.errors import (
     SecretNotFoundError,
     StoreCorruptedError,
     StoreLockedError,
+    StorePathError,
 )
 from azcreds.names import name_key, validate_secret_name
 from azcreds.schemas import parse_secret
@@ -65,6 +66,12 @@ class KeyringStore:
     order: the ``passphrase`` given here, ``AZCREDS_KEYRING_PASSPHRASE``, or — for a file created
     that way — the random key kept in the OS keyring. ``scrypt_params`` only matter when this store
     creates the file (the header records them; unlocking uses what the header says).
+
+    ``lock_timeout`` is how many seconds a write waits for another writer's lock before
+    StoreBusyError (default ``AZCREDS_KEYRING_LOCK_TIMEOUT``, 30). Reads never wait.
+
+    A path that cannot hold the file (a folder, a dangling link, ...) raises StorePathError from
+    every method, and from the resolver: unlike a missing file, it is not a miss.
     """
 
     def __init__(
@@ -74,8 +81,12 @@ class KeyringStore:
         passphrase: str | None = None,
         scrypt_params: ScryptParams | None = None,
         kdf: KdfFunction | None = None,
+        lock_timeout: float | None = None,
     ) -> None:
+        if path is not None and not os.fspath(path):
+            raise StorePathError("the keyring path is empty")
         self.path = Path(path).expanduser() if path is not None else default_keyring_path()
+        self._lock_timeout = lock_timeout
         self._passphrase = passphrase
         self._scrypt_params = scrypt_params
         self._kdf = kdf
@@ -96,9 +107,13 @@ class KeyringStore:
 
     def _vault_file(self) -> VaultFile:
         if self._vault is None:
+            from azcreds.settings import get_settings
             from azcreds.vault_file import VaultFile, derive_scrypt
 
-            self._vault = VaultFile(self.path, kdf=self._kdf or derive_scrypt)
+            timeout = self._lock_timeout
+            if timeout is None:
+                timeout = get_settings().keyring_lock_timeout
+            self._vault = VaultFile(self.path, kdf=self._kdf or derive_scrypt, lock_timeout=timeout)
         return self._vault
 
     def _configured_passphrase(self) -> str | None:
@@ -114,7 +129,8 @@ class KeyringStore:
         return self._vault_file().exists()
 
     def header(self) -> VaultHeader:
-        """The file's header (format, KDF, key source); no key needed. FileNotFoundError if absent."""
+        """The file's header (format, KDF, key source); no key needed. FileNotFoundError if absent,
+        StorePathError if the path cannot hold a file."""
         return self._vault_file().header()
 
     def _unlock_key(self, header: VaultHeader) -> VaultKey:

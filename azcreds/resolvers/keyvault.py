@@ -13,17 +13,31 @@ Mapping (one Key Vault secret per azcreds secret):
 Soft-delete is real: ``delete`` leaves a recoverable secret, ``delete(purge=True)`` purges it
 (also a name that is already soft-deleted), and ``register`` on a soft-deleted name recovers it
 first, then writes the new value as a new version.
+
+Integrity: anyone who can write to the vault can put any value under any name. So every read —
+``get``, ``resolve``, ``info``, ``update``, ``delete`` (live or soft-deleted), ``register`` without
+overwrite — checks that the secret is the azcreds secret asked for: its ``azcreds-name`` tag names
+the same secret as its Key Vault name (case-insensitively; the tag keeps the spelling), its
+``azcreds-schema`` tag names a known schema, its content type is ``application/json``, and its
+value is a JSON object of strings whose fields fit that schema (no unknown field, no required one
+missing). Otherwise it is StoreCorruptedError naming the secret and the problem, never a value.
+``list()`` and ``deleted()`` leave such entries out with a CorruptedSecretWarning each (entries
+that neither carry azcreds tags nor have an azcreds-encoded name belong to someone else and are
+skipped silently). ``register(..., overwrite=True)`` writes a correct version over a bad one.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+import warnings
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from azcreds.errors import (
+    CorruptedSecretWarning,
     FieldError,
     InvalidSecretNameError,
     PermissionDeniedError,
@@ -37,10 +51,10 @@ from azcreds.errors import (
 from azcreds.names import name_key, validate_secret_name
 from azcreds.redact import register_secrets
 from azcreds.resolvers.keyring import SecretInfo
-from azcreds.schemas import parse_secret
+from azcreds.schemas import get_schema, list_schemas, parse_secret
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from azure.keyvault.secrets import SecretClient
 
@@ -51,7 +65,9 @@ __all__ = ["NAME_PREFIX", "KeyVaultStore", "decode_name", "encode_name"]
 NAME_PREFIX = "azcreds-"
 TAG_SCHEMA = "azcreds-schema"
 TAG_NAME = "azcreds-name"
+CONTENT_TYPE = "application/json"
 MAX_VALUE_BYTES = 25 * 1024
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _B32 = "0123456789abcdefghijklmnopqrstuv"
 _LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -222,12 +238,12 @@ class KeyVaultStore:
             )
         if not overwrite:
             try:
-                existing = self._properties(name)
+                existing = self._properties(name)  # checked: a planted secret is not "ours"
             except SecretNotFoundError:
                 existing = None
             if existing is not None:
                 raise SecretExistsError(
-                    f"secret {existing.tags.get(TAG_NAME, name)!r} already exists in Key Vault "
+                    f"secret {existing.tags[TAG_NAME]!r} already exists in Key Vault "
                     f"{self.vault_url}; use overwrite=True (--overwrite) to replace it"
                 )
         tags = {TAG_SCHEMA: concrete.schema_id, TAG_NAME: name}
@@ -249,7 +265,7 @@ class KeyVaultStore:
         self._call(
             "write the secret",
             None,
-            lambda c: c.set_secret(vault_name, value, content_type="application/json", tags=tags),
+            lambda c: c.set_secret(vault_name, value, content_type=CONTENT_TYPE, tags=tags),
         )
 
     @staticmethod
@@ -258,58 +274,112 @@ class KeyVaultStore:
         poller.wait()
         return poller.result()
 
-    def _properties(self, name: str) -> Any:
+    def _read(self, name: str) -> tuple[Any, str, dict[str, str]]:
+        """The latest version of ``name``, checked (see the module docstring): (secret, schema id,
+        fields). StoreCorruptedError if it is not the azcreds secret ``name``."""
         vault_name = encode_name(name)
         secret = self._call("read the secret", name, lambda c: c.get_secret(vault_name))
-        return secret.properties
+        schema_id, fields = self._checked(name, secret.value, secret.properties)
+        return secret, schema_id, fields
+
+    def _properties(self, name: str) -> Any:
+        return self._read(name)[0].properties
 
     def get(self, name: str) -> SecretSchema:
-        """The secret called ``name``, validated. SecretNotFoundError if there is none."""
-        vault_name = encode_name(name)
-        secret = self._call("read the secret", name, lambda c: c.get_secret(vault_name))
-        return self._parse(name, secret.value, secret.properties)
+        """The secret called ``name``, validated. SecretNotFoundError if there is none;
+        StoreCorruptedError if what the vault holds under its name is not that secret."""
+        _, schema_id, fields = self._read(name)
+        return parse_secret(schema_id, fields)
 
-    def _parse(self, name: str, value: str | None, properties: Any) -> SecretSchema:
-        tags = properties.tags or {}
-        schema_id = tags.get(TAG_SCHEMA)
-        if not value or not schema_id:
-            raise StoreCorruptedError(
-                f"Key Vault secret {properties.name!r} in {self.vault_url} is not an azcreds secret "
-                f"(no {TAG_SCHEMA} tag or no value)"
-            )
+    def _refuse(self, name: str, properties: Any, problem: str) -> StoreCorruptedError:
+        return StoreCorruptedError(
+            f"Key Vault secret {_shown(properties.name or encode_name(name))} in {self.vault_url} is "
+            f"not the azcreds secret {name!r}: {problem}; refusing to use it (write a good version "
+            "with register(..., overwrite=True) / --overwrite, or remove it with the Key Vault tools)"
+        )
+
+    def _checked_identity(self, name: str, properties: Any) -> str:
+        """The schema id of a secret read for ``name`` once its tags and type say it is that one."""
+        problem = _identity_problem(properties, name)
+        if problem is not None:
+            raise self._refuse(name, properties, problem)
+        schema_id: str = properties.tags[TAG_SCHEMA]
+        return schema_id
+
+    def _checked(self, name: str, value: str | None, properties: Any) -> tuple[str, dict[str, str]]:
+        """(schema id, fields) of a secret read for ``name``, after every consistency check."""
+        schema_id = self._checked_identity(name, properties)
         try:
-            fields = json.loads(value)
+            fields = json.loads(value) if value else None
         except ValueError:
             fields = None
         if not isinstance(fields, dict):
-            raise StoreCorruptedError(
-                f"Key Vault secret {properties.name!r} in {self.vault_url} does not hold a JSON object"
+            raise self._refuse(name, properties, "its value is not a JSON object")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
+            raise self._refuse(name, properties, "its JSON object's values are not all strings")
+        register_secrets(fields.values())  # masked in logs from now on, whatever happens next
+        schema = get_schema(schema_id)
+        unknown = [k for k in fields if k not in schema.model_fields]
+        missing = [f for f in schema.required_fields() if not fields.get(f)]
+        if unknown or missing:
+            named = [k for k in unknown if _FIELD_NAME.fullmatch(k)]
+            what = []
+            if unknown:
+                what.append(
+                    f"{len(unknown)} field(s) the schema does not have"
+                    + (f" ({', '.join(named)})" if len(named) == len(unknown) else "")
+                )
+            if missing:
+                what.append(f"no {', '.join(missing)}")
+            raise self._refuse(
+                name,
+                properties,
+                f"its fields do not match its {TAG_SCHEMA} tag {schema_id!r}: {'; '.join(what)}",
             )
-        register_secrets(str(v) for v in fields.values() if isinstance(v, str))
-        return parse_secret(schema_id, fields)
+        return schema_id, fields
 
     def info(self, name: str) -> SecretInfo:
-        """Name, schema and timestamps of ``name`` (reads the secret; never returns its value)."""
+        """Name, schema and timestamps of ``name`` (reads and checks the secret; never returns its
+        value, and does not validate the values: an expired SAS token still has an info)."""
         return _info(self._properties(name))
 
     def list(self) -> list[SecretInfo]:
-        """The azcreds secrets in the vault (those carrying our tags), sorted by name."""
+        """The azcreds secrets in the vault, sorted by name.
 
-        def collect(client: SecretClient) -> list[SecretInfo]:
-            return [
-                _info(p)
-                for p in client.list_properties_of_secrets()
-                if p.tags and TAG_NAME in p.tags and decode_name(p.name or "") == name_key(p.tags[TAG_NAME])
-            ]
+        Entries in azcreds' namespace (an azcreds-encoded name, or azcreds tags) that fail the
+        tag and content-type checks are left out, each with a CorruptedSecretWarning naming it and
+        the problem. (Values are not read: ``get`` checks those.)
+        """
 
-        infos: list[SecretInfo] = self._call("list secrets", None, collect)
+        def collect(client: SecretClient) -> list[Any]:
+            return list(client.list_properties_of_secrets())
+
+        infos = [_info(p) for p in self._ours(self._call("list secrets", None, collect), "listed")]
         return sorted(infos, key=lambda i: i.name.lower())
+
+    def _ours(self, items: Iterable[Any], action: str) -> Iterator[Any]:
+        """The properties in ``items`` that pass the identity checks; a warning for each one in our
+        namespace that does not."""
+        for properties in items:
+            tags = properties.tags or {}
+            if decode_name(properties.name or "") is None and TAG_NAME not in tags and TAG_SCHEMA not in tags:
+                continue  # someone else's secret
+            problem = _identity_problem(properties, None)
+            if problem is None:
+                yield properties
+                continue
+            warnings.warn(
+                f"Key Vault secret {_shown(properties.name or '')} in {self.vault_url} is not {action}: "
+                f"{problem} (see docs/keyvault.md, 'Tampered or foreign secrets')",
+                CorruptedSecretWarning,
+                stacklevel=3,
+            )
 
     def update(self, name: str, **fields: str | None) -> SecretSchema:
         """Change some fields (``None``/``""`` removes an optional one): a new version, revalidated."""
         vault_name = encode_name(name)
-        current = self._call("read the secret", name, lambda c: c.get_secret(vault_name))
-        existing = self._parse(name, current.value, current.properties)
+        current, schema_id, current_fields = self._read(name)
+        existing = parse_secret(schema_id, current_fields)
         merged = existing.field_values(reveal=True)
         for field, value in fields.items():
             if value is None or value == "":
@@ -324,8 +394,21 @@ class KeyVaultStore:
         return secret
 
     def delete(self, name: str, purge: bool = False) -> None:
-        """Soft-delete ``name`` (recoverable); ``purge=True`` also purges it, even if already deleted."""
+        """Soft-delete ``name`` (recoverable); ``purge=True`` also purges it, even if already deleted.
+
+        The secret is read and checked first (so deleting needs the get permission too): a secret
+        that is not the azcreds secret ``name`` is StoreCorruptedError, and stays where it is.
+        """
         vault_name = encode_name(name)
+        try:
+            self._read(name)
+        except SecretNotFoundError:
+            if not purge:
+                raise
+            deleted = self._call("read the deleted secret", name, lambda c: c.get_deleted_secret(vault_name))
+            self._checked_identity(name, deleted.properties)
+            self._call("purge the secret", name, lambda c: c.purge_deleted_secret(vault_name))
+            return
         try:
             self._call(
                 "delete the secret",
@@ -343,14 +426,11 @@ class KeyVaultStore:
     def deleted(self) -> Iterator[str]:
         """Names (original spelling) of azcreds secrets that are soft-deleted and recoverable."""
 
-        def collect(client: SecretClient) -> list[str]:
-            return [
-                d.properties.tags[TAG_NAME]
-                for d in client.list_deleted_secrets()
-                if d.properties.tags and TAG_NAME in d.properties.tags
-            ]
+        def collect(client: SecretClient) -> list[Any]:
+            return [d.properties for d in client.list_deleted_secrets()]
 
-        yield from self._call("list deleted secrets", None, collect)
+        deleted = self._call("list deleted secrets", None, collect)
+        yield from [p.tags[TAG_NAME] for p in self._ours(deleted, "listed as deleted")]
 
     # ------------------------------------------------------------------ resolver
 
@@ -365,6 +445,37 @@ class KeyVaultStore:
             return self.get(name)
         except SecretNotFoundError:
             raise ResolverUnavailableError(f"no secret {encode_name(name)!r} in {self.vault_url}") from None
+
+
+def _shown(text: str) -> str:
+    """A name or tag from the vault, quoted and capped for a message (it is not a secret, but
+    anyone with write access chose it)."""
+    return repr(text if len(text) <= 80 else text[:80] + "...")
+
+
+def _identity_problem(properties: Any, name: str | None) -> str | None:
+    """What says a Key Vault secret is not the azcreds secret it is read as (``name``, or the one
+    its Key Vault name encodes), or None. Looks at its name, tags and content type only."""
+    tags = properties.tags or {}
+    decoded = decode_name(properties.name or "")
+    if decoded is None:
+        return "its name is not one azcreds makes for any secret name"
+    if name is not None and name_key(name) != decoded:
+        return f"its name encodes {decoded!r}"
+    tag_name = tags.get(TAG_NAME)
+    if tag_name is None:
+        return f"it has no {TAG_NAME} tag"
+    if name_key(tag_name) != decoded:
+        return f"its {TAG_NAME} tag says {_shown(tag_name)}, but its name encodes {decoded!r}"
+    schema_id = tags.get(TAG_SCHEMA)
+    if not schema_id:
+        return f"it has no {TAG_SCHEMA} tag"
+    if schema_id not in {s.schema_id for s in list_schemas()}:
+        return f"its {TAG_SCHEMA} tag names an unknown schema {_shown(schema_id)}"
+    if properties.content_type != CONTENT_TYPE:
+        shown = _shown(properties.content_type) if properties.content_type else "not set"
+        return f"its content type is {shown}, not {CONTENT_TYPE}"
+    return None
 
 
 def _info(properties: Any) -> SecretInfo:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from azcreds.errors import ResolverUnavailableError
 from azcreds.identity import identity_environment, managed_identity_available
-from azcreds.schemas import parse_secret
+from azcreds.resolvers.env import parse_variables
 
 if TYPE_CHECKING:
     from azcreds.schemas import SecretSchema
@@ -51,10 +51,20 @@ class ManagedIdentityResolver:
                 f"a managed identity is available ({found}) but AZURE_STORAGE_ACCOUNT_NAME is not set"
             )
         fields = {"account_name": account}
-        client_id = os.environ.get("AZURE_STORAGE_CLIENT_ID") or os.environ.get("AZURE_CLIENT_ID")
-        if client_id:
-            fields["client_id"] = client_id
-        account_url = os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
-        if account_url:
-            fields["account_url"] = account_url
-        return parse_secret("azure-managed-identity", fields)
+        variables = {"account_name": "AZURE_STORAGE_ACCOUNT_NAME"}
+        for field, names in _OPTIONAL_VARIABLES.items():
+            for variable in names:
+                value = os.environ.get(variable)
+                if value:
+                    fields[field] = value
+                    variables[field] = variable
+                    break
+        # Errors name the variable that holds the bad value, never the value.
+        return parse_variables("azure-managed-identity", fields, variables)
+
+
+#: Optional fields and the variables they are read from, first set one wins.
+_OPTIONAL_VARIABLES = {
+    "client_id": ("AZURE_STORAGE_CLIENT_ID", "AZURE_CLIENT_ID"),
+    "account_url": ("AZURE_STORAGE_ACCOUNT_URL",),
+}

@@ -181,3 +181,32 @@ def test_eight_processes_register_200_names_each(tmp_path: Path) -> None:
     names = {i.name for i in KeyringStore(path, passphrase=PASSPHRASE).list()}
     assert len(names) == 1600
     assert names == {f"w{w}-s{i}" for w in range(8) for i in range(200)}
+
+
+def test_a_hung_writer_makes_others_fail_after_the_bound_naming_its_pid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from azcreds import StoreBusyError
+    from tests.cli.helpers import Cli
+    from tests.test_vault_file import hold_lock, send_line
+
+    path = tmp_path / "k.azcv"
+    store = KeyringStore(path, passphrase=PASSPHRASE, scrypt_params=CHEAP, lock_timeout=0.05)
+    store.register("before", parse_secret("azure", {"account_name": "acct"}))
+    holder = hold_lock(path)
+    try:
+        with pytest.raises(StoreBusyError, match=f"process {holder.pid}"):
+            store.register("during", parse_secret("azure", {"account_name": "acct"}))
+        assert [i.name for i in store.list()] == ["before"]  # reading never waits
+        monkeypatch.setenv("AZCREDS_KEYRING_PATH", str(path))
+        monkeypatch.setenv("AZCREDS_KEYRING_PASSPHRASE", PASSPHRASE)
+        monkeypatch.setenv("AZCREDS_KEYRING_LOCK_TIMEOUT", "0.05")
+        r = Cli(capsys, monkeypatch)(
+            "secret", "register", "during", "--schema", "azure", "--account_name=acct"
+        )
+        line = r.assert_clean_error(1)
+        assert f"process {holder.pid}" in line
+    finally:
+        send_line(holder)
+        assert holder.wait(timeout=60) == 0
+    store.register("after", parse_secret("azure", {"account_name": "acct"}))

@@ -7,6 +7,11 @@ the file, prints ``ready``, and starts when a line arrives on stdin.
 - ``register``: COUNT transactions, each adding the key ``w<WORKER>-<i>`` = i; then prints ``done``.
 - ``count``: forever, one transaction appending ``len(counters)`` to the list ``counters``; after each
   commit it prints the new length (so the parent knows which states were acknowledged).
+- ``hold``: take the write lock (a transaction), print ``locked``, and keep it until a second line
+  arrives on stdin (a writer that hangs).
+- ``hold-forked``: take the write lock, fork, and exit at once without releasing it: the forked
+  child (which shares the lock) prints ``locked`` and keeps it until a line arrives on stdin. The
+  pid the lock file records is then that of a process that no longer runs.
 """
 
 from __future__ import annotations
@@ -37,6 +42,17 @@ def main(argv: list[str]) -> int:
                 counters.append(len(counters))
                 committed = len(counters)
             print(committed, flush=True)
+    if mode == "hold":
+        with vault.transaction():
+            print("locked", flush=True)
+            sys.stdin.readline()
+        return 0
+    if mode == "hold-forked":
+        with vault.transaction():
+            if os.fork() == 0:
+                print("locked", flush=True)
+                sys.stdin.readline()
+            os._exit(0)  # neither process releases the lock on its way out
     raise SystemExit(f"unknown mode {mode!r}")
 
 
