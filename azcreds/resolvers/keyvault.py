@@ -396,12 +396,17 @@ class KeyVaultStore:
     def delete(self, name: str, purge: bool = False) -> None:
         """Soft-delete ``name`` (recoverable); ``purge=True`` also purges it, even if already deleted.
 
-        The secret is read and checked first (so deleting needs the get permission too): a secret
-        that is not the azcreds secret ``name`` is StoreCorruptedError, and stays where it is.
+        The secret is checked first: a secret that is not the azcreds secret ``name`` is
+        StoreCorruptedError, and stays where it is. The check reads the secret; where that is
+        refused (a disabled secret answers 403 to a read, or the caller may not read values), it
+        reads the tags of the secret's newest version instead (the list permission).
         """
         vault_name = encode_name(name)
         try:
-            self._read(name)
+            try:
+                self._read(name)
+            except PermissionDeniedError:
+                self._checked_identity(name, self._newest_version_properties(name))
         except SecretNotFoundError:
             if not purge:
                 raise
@@ -422,6 +427,18 @@ class KeyVaultStore:
                 raise
         if purge:
             self._call("purge the secret", name, lambda c: c.purge_deleted_secret(vault_name))
+
+    def _newest_version_properties(self, name: str) -> Any:
+        """The properties (tags, no value) of the newest version of ``name``; readable when disabled."""
+        vault_name = encode_name(name)
+
+        def collect(client: SecretClient) -> list[Any]:
+            return list(client.list_properties_of_secret_versions(vault_name))
+
+        versions = self._call("list the secret's versions", name, collect)
+        if not versions:
+            raise SecretNotFoundError(name, detail=f"not in Key Vault {self.vault_url}")
+        return max(versions, key=lambda p: p.created_on.timestamp() if p.created_on else 0.0)
 
     def deleted(self) -> Iterator[str]:
         """Names (original spelling) of azcreds secrets that are soft-deleted and recoverable."""

@@ -127,6 +127,23 @@ def test_update_and_delete_refuse_the_mismatch_and_write_nothing(
     assert keyvault_server.deleted_secret_names() == []
 
 
+def test_a_disabled_secret_is_checked_by_its_tags_and_can_still_be_deleted(
+    vault: KeyVaultStore, attacker: Any, keyvault_server: KeyVaultServer
+) -> None:
+    # A disabled secret answers 403 to a read: delete checks the newest version's tags instead.
+    vault.register("mine", VICTIM)
+    attacker.update_secret_properties(encode_name("mine"), enabled=False)
+    vault.delete("mine")
+    assert keyvault_server.deleted_secret_names() == [encode_name("mine")]
+
+    vault_name = plant(attacker, "victim")
+    attacker.update_secret_properties(vault_name, enabled=False)
+    with pytest.raises(StoreCorruptedError) as info:
+        vault.delete("victim")
+    assert_refused(info.value)
+    assert keyvault_server.deleted_secret_names() == [encode_name("mine")]
+
+
 def test_register_with_overwrite_repairs_it(vault: KeyVaultStore, attacker: Any) -> None:
     plant(attacker, "victim")
     vault.register("victim", VICTIM, overwrite=True)
