@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from azcreds.cli._io import console, print_json
+from azcreds.cli.app import Group
 
 _CATALOG = os.path.join(os.path.dirname(__file__), "schema_catalog.json")
 
@@ -28,7 +29,7 @@ def catalog() -> list[dict[str, Any]]:
     return rows
 
 
-@click.group("schema", no_args_is_help=True, help="List and show secret schemas.")
+@click.group("schema", cls=Group, no_args_is_help=True, help="List and show secret schemas.")
 def group() -> None:
     pass
 

@@ -16,17 +16,13 @@ from azcreds.cli._io import (
     read_value,
 )
 from azcreds.cli._stores import writable_store
+from azcreds.cli._typer import group_app
 
 if TYPE_CHECKING:
     from azcreds.resolvers.keyring import SecretInfo
     from azcreds.schemas import SecretSchema
 
-app = typer.Typer(
-    help="Register, list, get, update and delete secrets.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-)
+app = group_app("Register, list, get, update and delete secrets.")
 
 FIELD_FLAGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 NameArg = Annotated[str, typer.Argument(help="Secret name: 1-64 letters, digits, '_' or '-'.")]
