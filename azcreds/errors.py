@@ -8,6 +8,7 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
 
     AzcredsError
     ├── SchemaValidationError (ValueError)        a secret's fields are malformed, missing or unknown
+    │   ├── UnknownSchemaError                    no schema is registered under that id
     │   └── InvalidSecretNameError                a secret name breaks the naming rules
     ├── SecretNotFoundError (LookupError)         no resolver or store has the secret
     ├── ResolverUnavailableError                  one resolver does not have it or is not configured
@@ -54,6 +55,7 @@ __all__ = [
     "StaleCredentialWarning",
     "StoreCorruptedError",
     "StoreLockedError",
+    "UnknownSchemaError",
 ]
 
 
@@ -75,16 +77,39 @@ class FieldError:
 class SchemaValidationError(AzcredsError, ValueError):
     """A secret does not fit its schema. ``errors`` lists each field and what is wrong with it."""
 
-    def __init__(self, schema_id: str | None, errors: Sequence[FieldError]) -> None:
+    def __init__(
+        self, schema_id: str | None, errors: Sequence[FieldError], *, message: str | None = None
+    ) -> None:
         self.schema_id = schema_id
         self.errors: tuple[FieldError, ...] = tuple(errors)
-        where = f"invalid {schema_id!r} secret" if schema_id else "invalid secret"
-        super().__init__(f"{where}: " + "; ".join(str(e) for e in self.errors))
+        if message is None:
+            where = f"invalid {schema_id!r} secret" if schema_id else "invalid secret"
+            message = f"{where}: " + "; ".join(str(e) for e in self.errors)
+        super().__init__(message)
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The names of the fields that failed, in order, without repeats."""
         return tuple(dict.fromkeys(e.field for e in self.errors if e.field))
+
+
+class UnknownSchemaError(SchemaValidationError):
+    """No schema is registered under ``unknown``; the message names the nearest of ``known``."""
+
+    def __init__(self, unknown: object, known: Sequence[str]) -> None:
+        self.unknown = unknown
+        self.known: tuple[str, ...] = tuple(known)
+        close: list[str] = []
+        if isinstance(unknown, str):
+            import difflib
+
+            close = difflib.get_close_matches(unknown, self.known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(self.known)}"
+        super().__init__(
+            None,
+            [FieldError("schema", f"unknown schema id; {hint}")],
+            message=f"unknown schema {unknown!r}; {hint}",
+        )
 
 
 class InvalidSecretNameError(SchemaValidationError):
