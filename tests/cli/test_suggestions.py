@@ -41,3 +41,70 @@ def test_the_console_script_suggests_once() -> None:
 def test_a_command_nothing_like_any_other_gets_no_suggestion(cli: Cli) -> None:
     line = cli("secret", "zzzz").assert_clean_error(2)
     assert line == "azcreds: error: No such command 'zzzz'."
+
+
+REGISTER = ["secret", "register", "s2", "--schema"]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            [*REGISTER, "azure", "--connection-sting=x"],
+            "unknown field 'connection-sting' for schema azure; did you mean --connection-string?",
+        ),
+        (
+            [*REGISTER, "azure", "--connection_sting=x"],
+            "unknown field 'connection_sting' for schema azure; did you mean --connection_string?",
+        ),
+        (
+            [*REGISTER, "azure-account-key", "--account_name=acct", "--acount-key"],
+            "unknown field 'acount-key' for schema azure-account-key; did you mean --account-key?",
+        ),
+        (
+            [*REGISTER, "azure-managed-identity", "--account_name=acct", "--colour=blue"],
+            "unknown field 'colour' for schema azure-managed-identity; "
+            "its fields are --account-name, --account-url, --client-id",
+        ),
+        (["secret", "update", "s1", "--acount-name=x"], "did you mean --account-name?"),
+        ([*REGISTER, "azur", "--account_name=acct"], "unknown schema 'azur'; did you mean 'azure'?"),
+        (
+            ["secret", "list", "--store", "keyrng"],
+            "--store must be one of: keyring, keyvault; did you mean 'keyring'?",
+        ),
+        (["secret", "list", "--store", "vault"], "did you mean 'keyvault'?"),
+    ],
+    ids=["kebab", "snake", "no-value", "no-near-field", "update", "schema", "store", "store-vault"],
+)
+def test_bad_input_names_the_nearest_choice(cli: Cli, populated: object, args: list[str], line: str) -> None:
+    error = cli(*args).assert_clean_error(2)
+    assert error == f"azcreds: error: {line}" or line in error, error
+    assert "invalid" not in error
+
+
+def test_two_unknown_fields_are_both_named(cli: Cli, keyring: object) -> None:
+    error = cli(*REGISTER, "azure", "--acount-name=a", "--colour=b").assert_clean_error(2)
+    assert "unknown fields for schema azure: 'acount-name' (did you mean --account-name?), 'colour'" in error
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["secret", "get", "az_secert"],
+        ["secret", "update", "az_secert", "--account_name=b"],
+        ["secret", "delete", "AZ-secret", "--yes"],
+    ],
+)
+def test_a_missing_secret_names_the_nearest_registered_one(
+    cli: Cli, populated: object, args: list[str]
+) -> None:
+    assert (
+        cli(
+            "secret", "register", "az_secret", "--schema", "azure-managed-identity", "--account_name=acct"
+        ).code
+        == 0
+    )
+    error = cli(*args).assert_clean_error(1)
+    assert f"secret {args[2]!r} not found" in error
+    assert error.endswith("; did you mean 'az_secret'?"), error
+    assert "did you mean" not in cli("secret", "get", "zzzzzz").err
