@@ -171,8 +171,24 @@ class ServiceError(ResolverFailedError):
     """A remote service failed after retries: server errors, throttling, or no connection."""
 
 
+def _overwrite_remedy(error: SecretExistsError | ArtifactExistsError, fact: str, overwritable: bool) -> str:
+    error.fact = fact
+    error.overwritable = overwritable
+    return f"{fact}; pass overwrite=True to replace it" if overwritable else fact
+
+
 class SecretExistsError(AzcredsError):
-    """``register`` found the name taken and ``overwrite`` was not given."""
+    """``register`` found the name taken and ``overwrite`` was not given (or a keyring file exists).
+
+    ``fact`` says what exists; ``overwritable`` is True when ``overwrite=True`` would have replaced it
+    (the message then says so; the CLI says ``--overwrite`` instead).
+    """
+
+    fact: str
+    overwritable: bool
+
+    def __init__(self, fact: str, *, overwritable: bool = False) -> None:
+        super().__init__(_overwrite_remedy(self, fact, overwritable))
 
 
 class ArtifactStoreError(AzcredsError):
@@ -184,7 +200,16 @@ class ArtifactNotFoundError(ArtifactStoreError, FileNotFoundError):
 
 
 class ArtifactExistsError(ArtifactStoreError, FileExistsError):
-    """The destination exists and ``overwrite`` was not given."""
+    """The destination exists and ``overwrite`` was not given (or a directory is made twice).
+
+    ``fact`` and ``overwritable`` as for :class:`SecretExistsError`.
+    """
+
+    fact: str
+    overwritable: bool
+
+    def __init__(self, fact: str, *, overwritable: bool = False) -> None:
+        super().__init__(_overwrite_remedy(self, fact, overwritable))
 
 
 class PathOutsideStoreError(ArtifactStoreError, ValueError):

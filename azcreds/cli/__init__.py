@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: list[str]) -> int:
     from click.exceptions import Abort, ClickException, Exit, NoArgsIsHelpError, UsageError
 
-    from azcreds.cli._io import BadInput, exit_code_for, print_error
+    from azcreds.cli._io import BadInput, cli_message, exit_code_for, print_error
     from azcreds.cli.app import app
 
     try:
@@ -60,7 +60,7 @@ def _run(args: list[str]) -> int:
         from azcreds.errors import AzcredsError  # imported on failure only: start-up is timed
 
         if isinstance(exc, AzcredsError):
-            print_error(str(exc))
+            print_error(cli_message(exc))
             return exit_code_for(exc)
         if os.environ.get("AZCREDS_DEBUG"):
             raise

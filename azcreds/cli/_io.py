@@ -25,6 +25,15 @@ class BadInput(Exception):
     """Bad input on the command line: one line on stderr, exit code 2."""
 
 
+def cli_message(exc: AzcredsError) -> str:
+    """The error in CLI words: where the library says ``overwrite=True``, the CLI says ``--overwrite``."""
+    from azcreds.errors import ArtifactExistsError, SecretExistsError
+
+    if isinstance(exc, SecretExistsError | ArtifactExistsError) and exc.overwritable:
+        return f"{exc.fact}; use --overwrite to replace it"
+    return str(exc)
+
+
 def exit_code_for(exc: AzcredsError) -> int:
     """2 for bad input (invalid fields or names, a taken name, a locked store), else 1."""
     from azcreds.errors import SchemaValidationError, SecretExistsError, StoreLockedError

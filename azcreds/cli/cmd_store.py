@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from azcreds.cli._io import BadInput, print_json
+from azcreds.cli._io import BadInput, cli_message, print_json
 from azcreds.cli._typer import group_app
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def _bad_input() -> Iterator[None]:
     except PathOutsideStoreError as exc:
         raise BadInput(str(exc)) from exc
     except ArtifactExistsError as exc:
-        raise BadInput(f"{exc} (use --overwrite to replace it)") from exc
+        raise BadInput(cli_message(exc)) from exc
 
 
 def _store(uri: str, secret: str | None) -> AzureArtifactStore:
