@@ -231,7 +231,9 @@ def _is_auth_failure(exc: BaseException) -> bool:
     return isinstance(exc, ClientAuthenticationError) and status is None
 
 
-def _map_error(exc: BaseException, action: str, uri: str, *, exists: tuple[int, ...] = ()) -> AzcredsError:
+def _map_error(
+    exc: BaseException, action: str, uri: str, *, exists: tuple[int, ...] = (), overwritable: bool = False
+) -> AzcredsError:
     """An azcreds error for an SDK failure, worded from names only (no URL, no SDK text)."""
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
@@ -246,7 +248,7 @@ def _map_error(exc: BaseException, action: str, uri: str, *, exists: tuple[int, 
             return ArtifactNotFoundError(f"{where}: container {container!r} does not exist ({detail})")
         return ArtifactNotFoundError(f"{where}: no such file or directory ({detail})")
     if status in exists:
-        return ArtifactExistsError(f"{where}: it already exists and overwrite was not given ({detail})")
+        return ArtifactExistsError(f"{where}: it already exists ({detail})", overwritable=overwritable)
     if status == 412:
         return ArtifactStoreError(f"{where}: the blob changed during the operation ({detail})")
     if isinstance(exc, HttpResponseError) and status is not None:
@@ -409,10 +411,12 @@ class AzureArtifactStore:
         action: str,
         uri: str,
         exists: tuple[int, ...] = (),
+        overwritable: bool = False,
     ) -> _T:
         """Run ``operation`` on the container client, mapping SDK errors; re-resolve once on auth failure.
 
-        ``exists`` lists the statuses that mean "the destination exists" for this operation.
+        ``exists`` lists the statuses that mean "the destination exists" for this operation, and
+        ``overwritable`` whether ``overwrite=True`` would have replaced it.
         """
         from azure.core.exceptions import AzureError
 
@@ -421,12 +425,12 @@ class AzureArtifactStore:
             return operation(client)
         except AzureError as exc:
             if not (self._refreshable and _is_auth_failure(exc)):
-                raise _map_error(exc, action, uri, exists=exists) from exc
+                raise _map_error(exc, action, uri, exists=exists, overwritable=overwritable) from exc
         client = self._refresh(generation)
         try:
             return operation(client)
         except AzureError as exc:
-            raise _map_error(exc, action, uri, exists=exists) from exc
+            raise _map_error(exc, action, uri, exists=exists, overwritable=overwritable) from exc
 
     def close(self) -> None:
         """Close the HTTP session. The store reopens one if used again."""
@@ -856,7 +860,9 @@ class AzureArtifactStore:
 
         # 409 is the destination's If-None-Match; 412 would be the source changing under us.
         exists = () if overwrite else (409,)
-        result = self._run(start, action=f"copy {source.uri} to", uri=target.uri, exists=exists)
+        result = self._run(
+            start, action=f"copy {source.uri} to", uri=target.uri, exists=exists, overwritable=True
+        )
         status = result.get("copy_status")
         delay = 0.02
         while status == "pending":
@@ -921,7 +927,14 @@ class AzureArtifactStore:
                 return cast("IO[Any]", reader)
             return io.TextIOWrapper(reader, encoding=encoding or "utf-8", newline=newline)
         content_type = mimetypes.guess_type(parsed.parts[-1])[0] or "application/octet-stream"
-        writer = _BlobWriter(self, parsed, overwrite=overwrite and mode[0] == "w", content_type=content_type)
+        writing = mode[0] == "w"
+        writer = _BlobWriter(
+            self,
+            parsed,
+            overwrite=overwrite and writing,
+            content_type=content_type,
+            overwritable=writing and not overwrite,
+        )
         if binary:
             return cast("IO[Any]", writer)
         return _TextWriter(writer, encoding=encoding or "utf-8", newline=newline, write_through=False)
@@ -1164,7 +1177,15 @@ class _BlobWriter(io.BufferedIOBase):
     smaller than one block is one Put Blob.
     """
 
-    def __init__(self, store: AzureArtifactStore, path: _Path, *, overwrite: bool, content_type: str) -> None:
+    def __init__(
+        self,
+        store: AzureArtifactStore,
+        path: _Path,
+        *,
+        overwrite: bool,
+        content_type: str,
+        overwritable: bool = False,  # overwrite=True would have replaced an existing blob (not mode x)
+    ) -> None:
         super().__init__()
         self._store = store
         self._path = path
@@ -1184,6 +1205,7 @@ class _BlobWriter(io.BufferedIOBase):
         self._written = 0
         self._aborted = False
         self._exists_statuses = () if overwrite else (409, 412)
+        self._overwritable = overwritable
 
     @property
     def name(self) -> str:
@@ -1270,7 +1292,13 @@ class _BlobWriter(io.BufferedIOBase):
                     data, length=len(data), overwrite=self._overwrite, content_settings=settings
                 )
 
-            self._store._run(put, action="write", uri=self._path.uri, exists=self._exists_statuses)
+            self._store._run(
+                put,
+                action="write",
+                uri=self._path.uri,
+                exists=self._exists_statuses,
+                overwritable=self._overwritable,
+            )
             return
         if self._pending_size:
             self._stage(self._take_pending)
@@ -1284,7 +1312,13 @@ class _BlobWriter(io.BufferedIOBase):
         def commit(cc: ContainerClient) -> None:
             self._target.blob(cc).commit_block_list(blocks, content_settings=settings, **conditions)
 
-        self._store._run(commit, action="write", uri=self._path.uri, exists=self._exists_statuses)
+        self._store._run(
+            commit,
+            action="write",
+            uri=self._path.uri,
+            exists=self._exists_statuses,
+            overwritable=self._overwritable,
+        )
 
     def _shutdown(self) -> None:
         for future in self._futures:

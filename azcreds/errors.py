@@ -8,6 +8,7 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
 
     AzcredsError
     ├── SchemaValidationError (ValueError)        a secret's fields are malformed, missing or unknown
+    │   ├── UnknownSchemaError                    no schema is registered under that id
     │   └── InvalidSecretNameError                a secret name breaks the naming rules
     ├── SettingsError (ValueError)                an AZCREDS_* setting has a value that is not allowed
     ├── SecretNotFoundError (LookupError)         no resolver or store has the secret
@@ -63,6 +64,7 @@ __all__ = [
     "StoreCorruptedError",
     "StoreLockedError",
     "StorePathError",
+    "UnknownSchemaError",
 ]
 
 
@@ -84,16 +86,39 @@ class FieldError:
 class SchemaValidationError(AzcredsError, ValueError):
     """A secret does not fit its schema. ``errors`` lists each field and what is wrong with it."""
 
-    def __init__(self, schema_id: str | None, errors: Sequence[FieldError]) -> None:
+    def __init__(
+        self, schema_id: str | None, errors: Sequence[FieldError], *, message: str | None = None
+    ) -> None:
         self.schema_id = schema_id
         self.errors: tuple[FieldError, ...] = tuple(errors)
-        where = f"invalid {schema_id!r} secret" if schema_id else "invalid secret"
-        super().__init__(f"{where}: " + "; ".join(str(e) for e in self.errors))
+        if message is None:
+            where = f"invalid {schema_id!r} secret" if schema_id else "invalid secret"
+            message = f"{where}: " + "; ".join(str(e) for e in self.errors)
+        super().__init__(message)
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The names of the fields that failed, in order, without repeats."""
         return tuple(dict.fromkeys(e.field for e in self.errors if e.field))
+
+
+class UnknownSchemaError(SchemaValidationError):
+    """No schema is registered under ``unknown``; the message names the nearest of ``known``."""
+
+    def __init__(self, unknown: object, known: Sequence[str]) -> None:
+        self.unknown = unknown
+        self.known: tuple[str, ...] = tuple(known)
+        close: list[str] = []
+        if isinstance(unknown, str):
+            import difflib
+
+            close = difflib.get_close_matches(unknown, self.known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(self.known)}"
+        super().__init__(
+            None,
+            [FieldError("schema", f"unknown schema id; {hint}")],
+            message=f"unknown schema {unknown!r}; {hint}",
+        )
 
 
 class InvalidSecretNameError(SchemaValidationError):
@@ -189,8 +214,24 @@ class ServiceError(ResolverFailedError):
     """A remote service failed after retries: server errors, throttling, or no connection."""
 
 
+def _overwrite_remedy(error: SecretExistsError | ArtifactExistsError, fact: str, overwritable: bool) -> str:
+    error.fact = fact
+    error.overwritable = overwritable
+    return f"{fact}; pass overwrite=True to replace it" if overwritable else fact
+
+
 class SecretExistsError(AzcredsError):
-    """``register`` found the name taken and ``overwrite`` was not given."""
+    """``register`` found the name taken and ``overwrite`` was not given (or a keyring file exists).
+
+    ``fact`` says what exists; ``overwritable`` is True when ``overwrite=True`` would have replaced it
+    (the message then says so; the CLI says ``--overwrite`` instead).
+    """
+
+    fact: str
+    overwritable: bool
+
+    def __init__(self, fact: str, *, overwritable: bool = False) -> None:
+        super().__init__(_overwrite_remedy(self, fact, overwritable))
 
 
 class ArtifactStoreError(AzcredsError):
@@ -202,7 +243,16 @@ class ArtifactNotFoundError(ArtifactStoreError, FileNotFoundError):
 
 
 class ArtifactExistsError(ArtifactStoreError, FileExistsError):
-    """The destination exists and ``overwrite`` was not given."""
+    """The destination exists and ``overwrite`` was not given (or a directory is made twice).
+
+    ``fact`` and ``overwritable`` as for :class:`SecretExistsError`.
+    """
+
+    fact: str
+    overwritable: bool
+
+    def __init__(self, fact: str, *, overwritable: bool = False) -> None:
+        super().__init__(_overwrite_remedy(self, fact, overwritable))
 
 
 class PathOutsideStoreError(ArtifactStoreError, ValueError):

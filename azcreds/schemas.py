@@ -23,6 +23,7 @@ from azcreds.errors import (
     ExpiringCredentialWarning,
     FieldError,
     SchemaValidationError,
+    UnknownSchemaError,
 )
 
 if TYPE_CHECKING:
@@ -455,7 +456,7 @@ class ServicePrincipalSecret(_AccountSchema):
 
 
 class ManagedIdentitySecret(_AccountSchema):
-    """An Azure managed identity (system-assigned, or user-assigned with ``client_id``)."""
+    """An Azure managed identity (system-assigned, or user-assigned with a client id)."""
 
     schema_id: ClassVar[str] = "azure-managed-identity"
     title: ClassVar[str] = "Managed identity"
@@ -577,15 +578,35 @@ class AzureSecret(SecretSchema):
     schema_id: ClassVar[str] = "azure"
     title: ClassVar[str] = "Azure (flat, inferred)"
 
-    account_name: str | None = None
-    account_key: SecretStr | None = None
-    sas_token: SecretStr | None = None
-    connection_string: SecretStr | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    tenant_id: str | None = None
-    account_url: str | None = None
-    authority_host: str | None = None
+    account_name: str | None = Field(
+        default=None,
+        description="Storage account name (3-24 lowercase letters/digits); alone, a managed identity.",
+    )
+    account_key: SecretStr | None = Field(
+        default=None, description="One of the account's access keys (base64): an account key secret."
+    )
+    sas_token: SecretStr | None = Field(
+        default=None, description="A SAS query string (sv=...&sig=...): a SAS token secret."
+    )
+    connection_string: SecretStr | None = Field(
+        default=None, description="The storage account's connection string: a connection string secret."
+    )
+    client_id: str | None = Field(
+        default=None,
+        description="Application (client) id, a GUID: of the service principal or user-assigned identity.",
+    )
+    client_secret: SecretStr | None = Field(
+        default=None, description="The application's client secret: a service principal secret."
+    )
+    tenant_id: str | None = Field(
+        default=None, description="Directory (tenant) id, a GUID or a domain: a service principal secret."
+    )
+    account_url: str | None = Field(
+        default=None, description="Blob endpoint; default https://{account_name}.blob.core.windows.net"
+    )
+    authority_host: str | None = Field(
+        default=None, description="Entra authority of a service principal; default the public cloud's."
+    )
 
     def normalize(self) -> SecretSchema:
         raw = {
@@ -641,14 +662,11 @@ for _cls in (
 
 
 def get_schema(schema_id: str) -> type[SecretSchema]:
-    """The schema class registered under ``schema_id``; SchemaValidationError if none is."""
+    """The schema class registered under ``schema_id``; UnknownSchemaError if none is."""
     try:
         return _REGISTRY[schema_id]
     except (KeyError, TypeError):
-        known = ", ".join(sorted(_REGISTRY))
-        raise SchemaValidationError(
-            None, [FieldError("schema", f"unknown schema id (known: {known})")]
-        ) from None
+        raise UnknownSchemaError(schema_id, sorted(_REGISTRY)) from None
 
 
 def list_schemas() -> list[type[SecretSchema]]:

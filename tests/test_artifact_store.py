@@ -456,10 +456,13 @@ def test_overwrite_refused_and_allowed_for_writes(store: AzureArtifactStore, raw
     put(store, path, b"second")  # "wb" replaces, like a local file
     assert get(store, path) == b"second"
     for size in (3, 3 * BLOCK):  # Put Blob and Put Block List both carry If-None-Match: *
-        for open_it in (lambda: store.open(path, "xb"), lambda: store.open(path, "wb", overwrite=False)):
-            with pytest.raises(ArtifactExistsError) as info, open_it() as f:
+        for mode, overwrite in (("xb", True), ("wb", False)):
+            with pytest.raises(ArtifactExistsError) as info, store.open(path, mode, overwrite=overwrite) as f:
                 f.write(b"z" * size)
             assert isinstance(info.value, FileExistsError)
+            # overwrite=True is the remedy for "wb" only: mode "x" asked for a new file.
+            assert info.value.overwritable is (mode == "wb")
+            assert str(info.value).endswith("; pass overwrite=True to replace it") is (mode == "wb")
     with pytest.raises(ArtifactExistsError), store.open(path, "x") as f:
         f.write("text")
     assert get(store, path) == b"second"
@@ -498,7 +501,9 @@ def test_copyfile_is_server_side_and_honours_overwrite(
     assert any(method == "PUT" for method, _ in counter.requests)
     assert get(store, uri(store, "copies/dst.bin")) == data
     put(store, uri(store, "other.bin"), b"other")
-    with pytest.raises(ArtifactExistsError):
+    with pytest.raises(
+        ArtifactExistsError, match=r"it already exists .*; pass overwrite=True to replace it$"
+    ):
         store.copyfile(uri(store, "other.bin"), uri(store, "copies/dst.bin"))
     assert get(store, uri(store, "copies/dst.bin")) == data
     store.copyfile(uri(store, "other.bin"), uri(store, "copies/dst.bin"), overwrite=True)
@@ -553,8 +558,10 @@ def test_mkdir_makes_an_empty_directory_everyone_sees(
     props = raw.get_blob_client("root/empty").get_blob_properties()
     assert props.size == 0
     assert props.metadata == {"hdi_isfolder": "true"}
-    with pytest.raises(ArtifactExistsError):
+    with pytest.raises(ArtifactExistsError) as made_twice:
         store.mkdir(uri(store, "empty"))
+    assert not made_twice.value.overwritable
+    assert "overwrite" not in str(made_twice.value)
     with pytest.raises(ArtifactNotFoundError):
         store.mkdir(uri(store, "no/parent"))
     put(store, uri(store, "file"), b"f")

@@ -25,6 +25,7 @@ from azcreds import (
     parse_secret,
     register_schema,
 )
+from azcreds.errors import UnknownSchemaError
 from tests.helpers import AZURITE_ACCOUNT_KEY, CLIENT_ID, TENANT_ID, b64, sas_time, sas_token
 
 KEY = b64("k" * 64)
@@ -62,8 +63,11 @@ def test_every_schema_has_a_json_schema_and_secret_fields_typed_secret(schema: t
 
 def test_unknown_schema_id_is_a_validation_error() -> None:
     err = invalid("azure-nope", {})
+    assert isinstance(err, UnknownSchemaError)
     assert err.fields == ("schema",)
-    assert "azure-account-key" in str(err)
+    assert str(err) == "unknown schema 'azure-nope'; did you mean 'azure'?"
+    far = invalid("zzz", {})
+    assert "unknown schema 'zzz'; known: azure, azure-account-key," in str(far)
 
 
 def test_third_party_schema_can_register_and_ids_are_unique() -> None:

@@ -6,6 +6,7 @@ traceback, never with a secret value (set ``AZCREDS_DEBUG=1`` to see tracebacks 
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import warnings
@@ -15,13 +16,22 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    from azcreds.cli._io import show_warning
+
+    previous = warnings.showwarning
+    warnings.showwarning = functools.partial(show_warning, fallback=previous)
+    try:
+        return _run(_attach_dash_values(sys.argv[1:] if argv is None else list(argv)))
+    finally:
+        warnings.showwarning = previous  # main() may run in a process that goes on (tests, embedders)
+
+
+def _run(args: list[str]) -> int:
     from click.exceptions import Abort, ClickException, Exit, NoArgsIsHelpError, UsageError
 
-    from azcreds.cli._io import BadInput, exit_code_for, print_error, show_warning
+    from azcreds.cli._io import BadInput, cli_message, exit_code_for, print_error
     from azcreds.cli.app import app
 
-    warnings.showwarning = show_warning
-    args = _attach_dash_values(sys.argv[1:] if argv is None else list(argv))
     try:
         result = app.main(args=args, prog_name="azcreds", standalone_mode=False)
     except NoArgsIsHelpError as exc:  # `azcreds` or `azcreds secret` alone: the help, as usual
@@ -50,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         from azcreds.errors import AzcredsError  # imported on failure only: start-up is timed
 
         if isinstance(exc, AzcredsError):
-            print_error(str(exc))
+            print_error(cli_message(exc))
             return exit_code_for(exc)
         if os.environ.get("AZCREDS_DEBUG"):
             raise

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+import warnings
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,6 +23,15 @@ MAX_FILE_VALUE = 64 * 1024  # an @file value larger than this is refused (no sec
 
 class BadInput(Exception):
     """Bad input on the command line: one line on stderr, exit code 2."""
+
+
+def cli_message(exc: AzcredsError) -> str:
+    """The error in CLI words: where the library says ``overwrite=True``, the CLI says ``--overwrite``."""
+    from azcreds.errors import ArtifactExistsError, SecretExistsError
+
+    if isinstance(exc, SecretExistsError | ArtifactExistsError) and exc.overwritable:
+        return f"{exc.fact}; use --overwrite to replace it"
+    return str(exc)
 
 
 def exit_code_for(exc: AzcredsError) -> int:
@@ -52,8 +63,26 @@ def print_warning(message: str) -> None:
     sys.stderr.flush()
 
 
-def show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-    print_warning(str(message))
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+    *,
+    fallback: Callable[..., None] = warnings.showwarning,
+) -> None:
+    """azcreds' own warnings as one ``azcreds: warning:`` line; any other as Python shows it.
+
+    A library's DeprecationWarning (seen only when the user turns them on) is not azcreds' to word.
+    """
+    from azcreds.errors import AzcredsWarning  # imported on a warning only: start-up is timed
+
+    if issubclass(category, AzcredsWarning):
+        print_warning(str(message))
+    else:
+        fallback(message, category, filename, lineno, file, line)
 
 
 def console() -> Console:
@@ -93,9 +122,23 @@ def prompt_text(label: str) -> str:
 # ---------------------------------------------------------------------------------- field flags
 
 
-def parse_field_flags(args: list[str]) -> list[tuple[str, str | None]]:
-    """``--field=value``, ``--field value``, ``--field-name=...`` → [(field, raw value or None)]."""
-    out: list[tuple[str, str | None]] = []
+def nearest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word`` (difflib's ratio, at least 0.6), or None."""
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(choices), n=1)
+    return matches[0] if matches else None
+
+
+class FieldFlag(NamedTuple):
+    field: str  # the schema's field name (snake_case)
+    value: str | None  # the raw value (None: given without one)
+    flag: str  # as typed, without the dashes: "connection-string", "Connection_String"
+
+
+def parse_field_flags(args: list[str]) -> list[FieldFlag]:
+    """``--field=value``, ``--field value``, ``--field-name=...`` → [(field, raw value or None, flag)]."""
+    out: list[FieldFlag] = []
     i = 0
     while i < len(args):
         arg = args[i]
@@ -110,14 +153,14 @@ def parse_field_flags(args: list[str]) -> list[tuple[str, str | None]]:
             if i + 1 < len(args) and not args[i + 1].startswith("--"):
                 value = args[i + 1]
                 i += 1
-                out.append((field, value))
+                out.append(FieldFlag(field, value, flag))
             else:
-                out.append((field, None))
+                out.append(FieldFlag(field, None, flag))
         else:
-            out.append((field, value))
+            out.append(FieldFlag(field, value, flag))
         i += 1
     seen: set[str] = set()
-    for field, _ in out:
+    for field, _, _ in out:
         if field in seen:
             raise BadInput(f"--{field} is given twice")
         seen.add(field)
@@ -169,12 +212,10 @@ def collect_fields(
     fields: dict[str, str | None] = {}
     literal_secrets: list[str] = []
     flags = parse_field_flags(args)
-    unknown = [field for field, _ in flags if field not in schema.model_fields]
+    unknown = [flag for field, _, flag in flags if field not in schema.model_fields]
     if unknown:  # before any prompt or read: never ask for a value that will be refused
-        from azcreds.errors import FieldError, SchemaValidationError
-
-        raise SchemaValidationError(schema.schema_id, [FieldError(f, "unknown field") for f in unknown])
-    for field, raw in flags:
+        raise BadInput(unknown_fields(schema, unknown))
+    for field, raw, _ in flags:
         if raw is None:
             fields[field] = _prompt_for(field, field in secret_fields)
             continue
@@ -199,6 +240,31 @@ def collect_fields(
                 if value:
                     fields[field] = value
     return fields
+
+
+def field_flag(field: str, like: str) -> str:
+    """``--field_name`` if the user typed ``like`` in snake_case, else ``--field-name``."""
+    return "--" + (field if "_" in like else field.replace("_", "-"))
+
+
+def unknown_fields(schema: type[SecretSchema], flags: list[str]) -> str:
+    """Flags that are no field of ``schema``, each with the nearest field, in the user's spelling."""
+    fields = list(schema.model_fields)
+
+    def near(flag: str) -> str | None:
+        field = nearest(flag.replace("-", "_").lower(), fields)
+        return field_flag(field, flag) if field else None
+
+    if len(flags) == 1:
+        flag, hint = flags[0], near(flags[0])
+        tail = (
+            f"did you mean {hint}?"
+            if hint
+            else "its fields are " + ", ".join(field_flag(f, flag) for f in fields)
+        )
+        return f"unknown field {flag!r} for schema {schema.schema_id}; {tail}"
+    named = [f"{f!r}" + (f" (did you mean {hint}?)" if (hint := near(f)) else "") for f in flags]
+    return f"unknown fields for schema {schema.schema_id}: {', '.join(named)}"
 
 
 def _prompt_for(field: str, secret: bool, *, optional: bool = False) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from azcreds.cli._io import BadInput, is_interactive, prompt_secret
+from azcreds.cli._io import BadInput, is_interactive, nearest, prompt_secret
 
 if TYPE_CHECKING:
     from azcreds.resolvers.base import WritableStore
@@ -55,4 +55,7 @@ def writable_store(kind: str, *, creating: bool = False, vault_url: str | None =
         except ValueError as exc:
             raise BadInput(f"--vault-url {exc}") from None
         return store
-    raise BadInput(f"--store must be one of: {', '.join(STORES)}")
+    hint = nearest(kind, STORES)
+    raise BadInput(
+        f"--store must be one of: {', '.join(STORES)}" + (f"; did you mean {hint!r}?" if hint else "")
+    )

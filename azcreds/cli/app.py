@@ -13,13 +13,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from types import ModuleType
 from typing import Any, NamedTuple
 
 import click
 
-__all__ = ["COMMANDS", "app"]
+__all__ = ["COMMANDS", "Group", "app", "short_help", "suggestion"]
 
 
 class _Entry(NamedTuple):
@@ -97,7 +97,42 @@ def _completion(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return callback(ctx, param, value)
 
 
-class AzcredsGroup(click.Group):
+def suggestion(word: str, choices: Iterable[str], *, style: Callable[[str], str] = repr) -> str:
+    """`` Did you mean 'x'?`` for the choices closest to ``word`` (difflib's), or ``""``."""
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(choices))
+    return f" Did you mean {', '.join(map(style, matches))}?" if matches else ""
+
+
+def short_help(help: str, limit: int) -> str:
+    """The first sentence of ``help`` cut to ``limit`` columns, as click shows a command's help.
+
+    Through a bare Command rather than click.utils.make_default_short_help, which click 8.5
+    deprecates (removed in click 9).
+    """
+    return click.Command(None, help=help).get_short_help_str(limit)
+
+
+class Group(click.Group):
+    """A click group that words an unknown command itself, with one suggestion.
+
+    click 8.4+ adds its own "Did you mean" to the error and typer's groups add another, so the
+    message is built here, the same under every click and typer version pyproject allows.
+    """
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        unknown = name and not name.startswith("-") and self.get_command(ctx, name) is None
+        if unknown and not ctx.resilient_parsing:
+            hint = suggestion(name, self.list_commands(ctx))
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+class AzcredsGroup(Group):
     """The root group: command names and helps come from ``COMMANDS``; modules load on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -108,25 +143,10 @@ class AzcredsGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's layout, from the helps above, so that `azcreds --help` imports no command module.
-        from click.utils import make_default_short_help
-
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, make_default_short_help(entry.help, limit)) for name, entry in COMMANDS.items()]
+        rows = [(name, short_help(entry.help, limit)) for name, entry in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            import difflib
-
-            matches = difflib.get_close_matches(args[0], list(COMMANDS)) if args else []
-            if matches:
-                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
-            raise
 
     def _main_shell_completion(
         self, ctx_args: MutableMapping[str, Any], prog_name: str, complete_var: str | None = None

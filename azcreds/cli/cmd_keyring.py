@@ -9,13 +9,9 @@ import typer
 
 from azcreds.cli._io import BadInput, is_interactive, print_json, prompt_secret
 from azcreds.cli._stores import keyring_store
+from azcreds.cli._typer import group_app
 
-app = typer.Typer(
-    help="Create and manage the local encrypted keyring.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-)
+app = group_app("Create and manage the local encrypted keyring.")
 
 
 def _new_passphrase(from_stdin: bool, label: str) -> str:

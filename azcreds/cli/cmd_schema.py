@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from typing import Any
 
 import click
 
 from azcreds.cli._io import console, print_json
+from azcreds.cli.app import Group
 
 _CATALOG = os.path.join(os.path.dirname(__file__), "schema_catalog.json")
 
@@ -28,7 +30,7 @@ def catalog() -> list[dict[str, Any]]:
     return rows
 
 
-@click.group("schema", no_args_is_help=True, help="List and show secret schemas.")
+@click.group("schema", cls=Group, no_args_is_help=True, help="List and show secret schemas.")
 def group() -> None:
     pass
 
@@ -68,15 +70,31 @@ def show(schema_id: str, json_: bool) -> None:
     if json_:
         print_json(schema.model_json_schema())
         return
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("field", "required", "secret", "description", title=f"{schema.schema_id}: {schema.title}")
+    title = escape(f"{schema.schema_id}: {schema.title}")
+    table = Table("field", "required", "secret", "description", title=title)
     required, secret = set(schema.required_fields()), set(schema.secret_fields())
     for name, info in schema.model_fields.items():
-        table.add_row(
-            name, "yes" if name in required else "", "yes" if name in secret else "", info.description or ""
-        )
+        yes = ("yes" if name in required else "", "yes" if name in secret else "")
+        table.add_row(escape(name), *yes, escape(plain_text(info.description or "")))
     out = console()
     out.print(table)
     if schema.__doc__:
-        out.print(" ".join(schema.__doc__.split()))
+        out.print(escape(plain_text(schema.__doc__)))
+
+
+# :func:`name`, :class:`~pkg.mod.Name`, :meth:`text <target>` (Sphinx roles) and ``literal``.
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`(~?)([^`<]*?)\s*(?:<[^`>]*>)?`")
+_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def plain_text(doc: str) -> str:
+    """A docstring as one line for a terminal: Sphinx roles become their names, literals their text."""
+
+    def role(match: re.Match[str]) -> str:
+        text = match.group(2)
+        return text.rsplit(".", 1)[-1] if match.group(1) else text
+
+    return " ".join(_LITERAL.sub(r"\1", _ROLE.sub(role, doc)).split())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
+import click
 import typer
 
 from azcreds.cli._io import (
@@ -11,22 +14,20 @@ from azcreds.cli._io import (
     collect_fields,
     console,
     is_interactive,
+    nearest,
     parse_field_flags,
     print_json,
     read_value,
 )
 from azcreds.cli._stores import writable_store
+from azcreds.cli._typer import group_app
 
 if TYPE_CHECKING:
+    from azcreds.resolvers.base import WritableStore
     from azcreds.resolvers.keyring import SecretInfo
     from azcreds.schemas import SecretSchema
 
-app = typer.Typer(
-    help="Register, list, get, update and delete secrets.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-)
+app = group_app("Register, list, get, update and delete secrets.")
 
 FIELD_FLAGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 NameArg = Annotated[str, typer.Argument(help="Secret name: 1-64 letters, digits, '_' or '-'.")]
@@ -78,6 +79,25 @@ def register(
         typer.echo(f"registered secret {name!r} ({secret.schema_id}) in the {store} at {target.path}")
 
 
+@contextlib.contextmanager
+def _nearest_name(target: WritableStore, store: str, name: str) -> Iterator[None]:
+    """A name not in the keyring: say which registered name is nearest (names are not secret).
+
+    Only for the keyring, whose listing is a read of the file already open; listing Key Vault
+    would be another round trip per page.
+    """
+    from azcreds.errors import SecretNotFoundError
+
+    try:
+        yield
+    except SecretNotFoundError as exc:
+        names = {i.name.lower(): i.name for i in target.list()} if store == "keyring" else {}
+        hint = nearest(name.lower(), names)  # names compare case-insensitively
+        if hint is None:
+            raise
+        raise click.ClickException(f"{exc}; did you mean {names[hint]!r}?") from exc
+
+
 def _info_rows(infos: list[SecretInfo]) -> list[dict[str, str]]:
     return [
         {"name": i.name, "schema": i.schema_id, "store": i.store, "created": i.created, "updated": i.updated}
@@ -113,7 +133,8 @@ def get(
 ) -> None:
     """Show a secret's schema and fields; secret values are masked unless --reveal."""
     target = writable_store(store, vault_url=vault_url)
-    secret = target.get(name)
+    with _nearest_name(target, store, name):
+        secret = target.get(name)
     info = target.info(name)
     data = _summary(info.name, secret, store, reveal=reveal) | {"updated": info.updated}
     if json_:
@@ -140,7 +161,8 @@ def update(
     from azcreds.schemas import get_schema
 
     target = writable_store(store, vault_url=vault_url)
-    schema_cls = get_schema(target.info(name).schema_id)
+    with _nearest_name(target, store, name):
+        schema_cls = get_schema(target.info(name).schema_id)
     flags = parse_field_flags(list(ctx.args))
     if not flags:
         raise BadInput("give at least one --FIELD=VALUE to change")
@@ -167,7 +189,8 @@ def delete(
         raise BadInput("--purge applies to --store keyvault only")
     target = writable_store(store, vault_url=vault_url)
     try:
-        shown = target.info(name).name
+        with _nearest_name(target, store, name):
+            shown = target.info(name).name
     except SecretNotFoundError:
         if not purge:  # purging a name that is already soft-deleted is allowed
             raise

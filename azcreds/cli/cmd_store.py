@@ -20,17 +20,13 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from azcreds.cli._io import BadInput, print_json
+from azcreds.cli._io import BadInput, cli_message, print_json
+from azcreds.cli._typer import group_app
 
 if TYPE_CHECKING:
     from azcreds.artifact_store import ArtifactStat, AzureArtifactStore
 
-app = typer.Typer(
-    help="List, upload, download and remove artifacts (az:// URIs).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-)
+app = group_app("List, upload, download and remove artifacts (az:// URIs).")
 
 PROGRESS_THRESHOLD = 4 * 1024 * 1024
 """Transfers at least this large show a progress bar (on a terminal)."""
@@ -55,7 +51,7 @@ def _bad_input() -> Iterator[None]:
     except PathOutsideStoreError as exc:
         raise BadInput(str(exc)) from exc
     except ArtifactExistsError as exc:
-        raise BadInput(f"{exc} (use --overwrite to replace it)") from exc
+        raise BadInput(cli_message(exc)) from exc
 
 
 def _store(uri: str, secret: str | None) -> AzureArtifactStore:

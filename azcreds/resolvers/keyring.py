@@ -237,8 +237,7 @@ class KeyringStore:
             previous = entries.get(key)
             if previous is not None and not overwrite:
                 raise SecretExistsError(
-                    f"secret {previous.get('name', name)!r} already exists in the keyring; "
-                    "use overwrite=True (--overwrite) to replace it"
+                    f"secret {previous.get('name', name)!r} already exists in the keyring", overwritable=True
                 )
             entries[key] = {
                 "name": name,

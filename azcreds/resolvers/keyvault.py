@@ -243,8 +243,9 @@ class KeyVaultStore:
                 existing = None
             if existing is not None:
                 raise SecretExistsError(
-                    f"secret {existing.tags[TAG_NAME]!r} already exists in Key Vault "
-                    f"{self.vault_url}; use overwrite=True (--overwrite) to replace it"
+                    f"secret {existing.tags.get(TAG_NAME, name)!r} already exists in Key Vault "
+                    f"{self.vault_url}",
+                    overwritable=True,
                 )
         tags = {TAG_SCHEMA: concrete.schema_id, TAG_NAME: name}
         try:

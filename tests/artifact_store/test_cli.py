@@ -96,8 +96,10 @@ def test_overwrite_is_refused_unless_asked_for(cli: StoreCli, container_name: st
     assert cli("store", "put", str(local), uri).code == 0
     local.write_bytes(b"two")
     line = cli("store", "put", str(local), uri).assert_clean_error(2)
-    assert "already exists" in line
-    assert "--overwrite" in line
+    assert line.endswith(": it already exists (HTTP 409 BlobAlreadyExists); use --overwrite to replace it"), (
+        line
+    )
+    assert "overwrite was not given" not in line
     assert cli("store", "put", "--overwrite", str(local), uri).code == 0
     line = cli("store", "get", uri, str(local)).assert_clean_error(2)
     assert "exists" in line

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,18 @@ SCHEMA_IDS = [
 
 def test_console_script_is_installed() -> None:
     assert os.access(VENV_BIN / "azcreds", os.X_OK)
+
+
+def test_children_run_this_venv() -> None:
+    """scripts/test runs the suite in two venvs: the `azcreds` and `python` a test spawns are this one's."""
+    path = child_env()["PATH"]
+    script = shutil.which("azcreds", path=path)
+    assert script is not None
+    assert Path(script) == VENV_BIN / "azcreds"
+    with open(script, "rb") as f:
+        assert f.readline().strip() == b"#!" + os.fsencode(sys.executable)
+    r = run_subprocess(["python", "-c", "import click, sys; print(sys.prefix, click.__version__)"])
+    assert r.out.split() == [sys.prefix, importlib.metadata.version("click")], r
 
 
 @pytest.mark.parametrize("how", ["script", "module"])

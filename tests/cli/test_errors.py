@@ -80,7 +80,7 @@ BAD_INPUT = [
     Bad(
         "unknown-field",
         [*AK, "--account_name=acct", "--account_key=@{tmp}/key", f"--colour={LITERAL}"],
-        "colour: unknown field",
+        "unknown field 'colour' for schema azure-account-key",
     ),
     # A field that does not exist is reported as such, even without a value (not "no terminal to prompt").
     Bad(

@@ -130,3 +130,19 @@ def test_403_is_a_one_line_runtime_error(
     assert code == 1
     assert err.count("\n") == 1
     assert "refused the caller (403)" in err
+
+
+def test_a_taken_name_says_the_cli_flag(
+    vault_env: KeyVaultServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI says --overwrite; the library (KeyVaultStore.register) says overwrite=True."""
+    args = ["secret", "register", "az_secret", "--schema", "azure-managed-identity", "--account_name=acct"]
+    where = ["--store", "keyvault", "--vault-url", vault_env.vault_url]
+    assert run(capsys, *args, *where)[0] == 0
+    code, _, err = run(capsys, *args, *where)
+    assert code == 2, err
+    assert err.strip().endswith(
+        "already exists in Key Vault " + vault_env.vault_url + "; use --overwrite to replace it"
+    )
+    assert "overwrite=True" not in err
+    assert run(capsys, *args, *where, "--overwrite")[0] == 0

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
 
-from azcreds import clear_cache, resolve_credentials
+from azcreds import SecretExistsError, clear_cache, resolve_credentials
 from azcreds.resolvers.keyring import KeyringStore
-from azcreds.schemas import get_schema
+from azcreds.schemas import get_schema, parse_secret
 from azcreds.testing import AzuriteServer
 from tests.cli.helpers import S1_KEY, Cli
 from tests.helpers import CLIENT_ID, TENANT_ID, b64, sas_token
@@ -398,3 +398,15 @@ def test_resolve_without_a_name_uses_the_implicit_variables(
     assert r.code == 0, r
     assert "implicit credentials" in r.out
     r.assert_no_secret(KEY)
+
+
+def test_a_taken_name_says_the_cli_flag(cli: Cli, populated: KeyringStore) -> None:
+    """The CLI says --overwrite; the library (KeyringStore.register) says overwrite=True."""
+    line = cli(
+        "secret", "register", "S1", "--schema", "azure-managed-identity", "--account_name=acct"
+    ).assert_clean_error(2)
+    assert line == "azcreds: error: secret 's1' already exists in the keyring; use --overwrite to replace it"
+    with pytest.raises(SecretExistsError) as caught:
+        populated.register("s1", parse_secret("azure-managed-identity", {"account_name": "acct"}))
+    assert str(caught.value) == "secret 's1' already exists in the keyring; pass overwrite=True to replace it"
+    assert caught.value.overwritable
