@@ -277,6 +277,27 @@ class _AccountSchema(SecretSchema):
         return {}
 
 
+def check_token_account_url(value: str) -> str:
+    """An account URL that token credentials may be sent to: https only."""
+    if urlsplit(value).scheme.lower() == "http":
+        raise ValueError(
+            "must be an https URL: the Blob SDK sends token credentials (service principal, "
+            "managed identity) only over HTTPS"
+        )
+    return value
+
+
+class _TokenAccountSchema(_AccountSchema):
+    """An account reached with an Entra ID token credential: its ``account_url`` must be https.
+
+    azure-storage-blob refuses a token credential for any ``http`` account URL, loopback included
+    (``StorageAccountHostsMixin.__init__``: "Token credential is only supported with HTTPS."),
+    and offers no switch to allow it; so the schema refuses it first, naming the field.
+    """
+
+    _check_token_url = field_validator("account_url")(_wrap(check_token_account_url))
+
+
 # --------------------------------------------------------------------------- concrete schemas
 
 
@@ -402,7 +423,7 @@ class SasTokenSecret(_AccountSchema):
         }
 
 
-class ServicePrincipalSecret(_AccountSchema):
+class ServicePrincipalSecret(_TokenAccountSchema):
     """A Microsoft Entra service principal (tenant, client id, client secret) with storage access."""
 
     schema_id: ClassVar[str] = "azure-service-principal"
@@ -454,7 +475,7 @@ class ServicePrincipalSecret(_AccountSchema):
         return env | self._url_env()
 
 
-class ManagedIdentitySecret(_AccountSchema):
+class ManagedIdentitySecret(_TokenAccountSchema):
     """An Azure managed identity (system-assigned, or user-assigned with ``client_id``)."""
 
     schema_id: ClassVar[str] = "azure-managed-identity"
