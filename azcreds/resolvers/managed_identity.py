@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Literal
 
-from azcreds.errors import ResolverUnavailableError
+from azcreds.errors import FieldError, ResolverUnavailableError, SchemaValidationError
 from azcreds.identity import identity_environment, managed_identity_available
 from azcreds.schemas import parse_secret
 
@@ -51,10 +51,16 @@ class ManagedIdentityResolver:
                 f"a managed identity is available ({found}) but AZURE_STORAGE_ACCOUNT_NAME is not set"
             )
         fields = {"account_name": account}
-        client_id = os.environ.get("AZURE_STORAGE_CLIENT_ID") or os.environ.get("AZURE_CLIENT_ID")
-        if client_id:
-            fields["client_id"] = client_id
+        variables = {"account_name": "AZURE_STORAGE_ACCOUNT_NAME"}
+        for variable in ("AZURE_STORAGE_CLIENT_ID", "AZURE_CLIENT_ID"):
+            if os.environ.get(variable):
+                fields["client_id"], variables["client_id"] = os.environ[variable], variable
+                break
         account_url = os.environ.get("AZURE_STORAGE_ACCOUNT_URL")
         if account_url:
-            fields["account_url"] = account_url
-        return parse_secret("azure-managed-identity", fields)
+            fields["account_url"], variables["account_url"] = account_url, "AZURE_STORAGE_ACCOUNT_URL"
+        try:
+            return parse_secret("azure-managed-identity", fields)
+        except SchemaValidationError as exc:  # name the variables, as the env resolver does
+            errors = [FieldError(variables.get(e.field, e.field), e.message) for e in exc.errors]
+            raise SchemaValidationError(exc.schema_id, errors) from None
