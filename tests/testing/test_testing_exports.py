@@ -12,6 +12,7 @@ SUBMODULES = {
     "identity_servers",
     "keyvault_server",
     "network_guard",
+    "node",
     "pytest_plugin",
     "store_contract",
     "tls",
