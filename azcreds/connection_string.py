@@ -9,6 +9,7 @@ __all__ = [
     "AZURITE_ACCOUNT_KEY",
     "AZURITE_ACCOUNT_NAME",
     "ConnectionString",
+    "format_connection_string",
     "parse_connection_string",
 ]
 
@@ -43,15 +44,80 @@ _KNOWN_KEYS = {
 }
 
 
+# What UseDevelopmentStorage=true stands for besides the Blob endpoint (Microsoft's documented equivalent).
+_DEVELOPMENT_ENDPOINTS = (
+    ("QueueEndpoint", "http://127.0.0.1:10001/devstoreaccount1"),
+    ("TableEndpoint", "http://127.0.0.1:10002/devstoreaccount1"),
+)
+
+
+def format_connection_string(
+    *,
+    account_name: str,
+    blob_endpoint: str,
+    account_key: str | None = None,
+    sas_token: str | None = None,
+    protocol: str | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """A connection string that every Azure SDK and the az CLI read alike.
+
+    ``DefaultEndpointsProtocol``, ``AccountName``, ``AccountKey`` or ``SharedAccessSignature``, and
+    an explicit ``BlobEndpoint`` always, then ``extra`` (other endpoints, ``EndpointSuffix``). The
+    JavaScript SDK reads a string as an account-key one only if it has both
+    ``DefaultEndpointsProtocol`` and ``AccountKey`` (otherwise it wants a SAS), and matches keys
+    case-sensitively: hence the fixed, canonical spelling. ``protocol`` defaults to the Blob
+    endpoint's scheme.
+    """
+    if (account_key is None) == (sas_token is None):
+        raise ValueError("give exactly one of account_key and sas_token")
+    scheme = protocol or urlsplit(blob_endpoint).scheme.lower() or "https"
+    credential = (
+        f"AccountKey={account_key}" if account_key is not None else f"SharedAccessSignature={sas_token}"
+    )
+    parts = [
+        f"DefaultEndpointsProtocol={scheme}",
+        f"AccountName={account_name}",
+        credential,
+        f"BlobEndpoint={blob_endpoint}",
+        *(f"{key}={value}" for key, value in extra),
+    ]
+    return ";".join(parts)
+
+
 @dataclass(frozen=True)
 class ConnectionString:
-    """What a connection string says about the Blob service. Secret parts are hidden from repr."""
+    """What a connection string says about the Blob service. Secret parts are hidden from repr.
+
+    ``protocol`` is ``DefaultEndpointsProtocol`` as given (else the Blob endpoint's scheme);
+    ``extra`` keeps the other keys that matter to other services (their endpoints,
+    ``EndpointSuffix``) in the order given.
+    """
 
     account_name: str
     blob_endpoint: str
     account_key: str | None = field(default=None, repr=False)
     sas_token: str | None = field(default=None, repr=False)
     development_storage: bool = False
+    protocol: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def canonical(self) -> str:
+        """The same credentials as a full connection string (see :func:`format_connection_string`)."""
+        return format_connection_string(
+            account_name=self.account_name,
+            blob_endpoint=self.blob_endpoint,
+            account_key=self.account_key,
+            sas_token=self.sas_token,
+            protocol=self.protocol,
+            extra=self.extra,
+        )
+
+
+# The keys a canonical connection string writes itself; every other key is carried over as given.
+_CREDENTIAL_AND_BLOB_KEYS = frozenset(
+    {"DefaultEndpointsProtocol", "AccountName", "AccountKey", "SharedAccessSignature", "BlobEndpoint"}
+)
 
 
 def _fail(message: str) -> ValueError:
@@ -96,6 +162,9 @@ def parse_connection_string(value: str) -> ConnectionString:
             blob_endpoint=f"{base}/{AZURITE_ACCOUNT_NAME}",
             account_key=AZURITE_ACCOUNT_KEY,
             development_storage=True,
+            protocol=urlsplit(base).scheme.lower(),
+            # Through a proxy URI only the Blob endpoint is known (it is what azcreds uses).
+            extra=() if "DevelopmentStorageProxyUri" in parts else _DEVELOPMENT_ENDPOINTS,
         )
     if "UseDevelopmentStorage" in parts:
         raise _fail("UseDevelopmentStorage must be 'true' when present")
@@ -148,8 +217,14 @@ def parse_connection_string(value: str) -> ConnectionString:
 
     if account is None:
         raise _fail("names no account: add AccountName")
+    extra = tuple((key, val) for key, val in parts.items() if key not in _CREDENTIAL_AND_BLOB_KEYS)
     return ConnectionString(
-        account_name=account, blob_endpoint=blob_endpoint, account_key=account_key, sas_token=sas
+        account_name=account,
+        blob_endpoint=blob_endpoint,
+        account_key=account_key,
+        sas_token=sas,
+        protocol=parts["DefaultEndpointsProtocol"].lower() if "DefaultEndpointsProtocol" in parts else None,
+        extra=extra,
     )
 
 

@@ -70,7 +70,13 @@ class AzureCredentials:
         return self.secret.storage_options()
 
     def to_env(self) -> dict[str, str]:
-        """The ``AZURE_STORAGE_*`` environment variables that carry these credentials (secret)."""
+        """The environment variables that carry these credentials to other processes (secret).
+
+        The seed's ``AZURE_STORAGE_*`` names, a full connection string, the az CLI's names and,
+        for an identity, azure-identity's ``AZURE_*`` (docs/cli.md lists them per schema). For a
+        child process, :func:`azcreds.child_env.child_environment` also removes every other
+        credential of this environment.
+        """
         return self.secret.env_vars()
 
     def __str__(self) -> str:

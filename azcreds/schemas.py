@@ -144,6 +144,35 @@ def default_account_url(account_name: str) -> str:
     return f"https://{account_name}.blob.core.windows.net"
 
 
+def shared_key_env(
+    *,
+    account_name: str,
+    account_url: str,
+    connection_string: str,
+    account_key: str | None = None,
+    sas_token: str | None = None,
+) -> dict[str, str]:
+    """The variables of an account key or SAS credential, for every client at once.
+
+    A full connection string (Python and JavaScript SDKs, az CLI), the seed's
+    ``AZURE_STORAGE_ACCOUNT_NAME`` + ``AZURE_STORAGE_ACCOUNT_KEY``/``AZURE_STORAGE_SAS_TOKEN``
+    (azcreds' implicit chain), the az CLI's ``AZURE_STORAGE_ACCOUNT``/``AZURE_STORAGE_KEY``,
+    and ``AZURE_STORAGE_ACCOUNT_URL``.
+    """
+    env = {
+        "AZURE_STORAGE_CONNECTION_STRING": connection_string,
+        "AZURE_STORAGE_ACCOUNT_NAME": account_name,
+        "AZURE_STORAGE_ACCOUNT": account_name,
+        "AZURE_STORAGE_ACCOUNT_URL": account_url,
+    }
+    if account_key is not None:
+        env["AZURE_STORAGE_ACCOUNT_KEY"] = account_key
+        env["AZURE_STORAGE_KEY"] = account_key
+    if sas_token is not None:
+        env["AZURE_STORAGE_SAS_TOKEN"] = sas_token
+    return env
+
+
 def is_public_authority(authority_host: str | None) -> bool:
     if authority_host is None:
         return True
@@ -250,7 +279,12 @@ class SecretSchema(BaseModel):
         raise NotImplementedError
 
     def env_vars(self) -> dict[str, str]:
-        """The ``AZURE_STORAGE_*`` variables that carry this secret (values are secret)."""
+        """The environment variables that carry this secret to other processes (values are secret).
+
+        They work as they are with the Python and JavaScript Blob SDKs, azure-identity's
+        ``EnvironmentCredential``/``ManagedIdentityCredential``, @azure/identity, the az CLI's
+        storage commands and azcreds' own implicit chain (see docs/cli.md).
+        """
         raise NotImplementedError
 
 
@@ -272,10 +306,34 @@ class _AccountSchema(SecretSchema):
     def account_url_value(self) -> str:
         return self.account_url or default_account_url(self.account_name)
 
-    def _url_env(self) -> dict[str, str]:
-        if self.account_url and self.account_url != default_account_url(self.account_name):
-            return {"AZURE_STORAGE_ACCOUNT_URL": self.account_url}
-        return {}
+    def _account_env(self) -> dict[str, str]:
+        """The account's variables: the seed's and the az CLI's name, and the Blob endpoint."""
+        return {
+            "AZURE_STORAGE_ACCOUNT_NAME": self.account_name,
+            "AZURE_STORAGE_ACCOUNT": self.account_name,
+            "AZURE_STORAGE_ACCOUNT_URL": self.account_url_value(),
+        }
+
+
+def check_token_account_url(value: str) -> str:
+    """An account URL that token credentials may be sent to: https only."""
+    if urlsplit(value).scheme.lower() == "http":
+        raise ValueError(
+            "must be an https URL: the Blob SDK sends token credentials (service principal, "
+            "managed identity) only over HTTPS"
+        )
+    return value
+
+
+class _TokenAccountSchema(_AccountSchema):
+    """An account reached with an Entra ID token credential: its ``account_url`` must be https.
+
+    azure-storage-blob refuses a token credential for any ``http`` account URL, loopback included
+    (``StorageAccountHostsMixin.__init__``: "Token credential is only supported with HTTPS."),
+    and offers no switch to allow it; so the schema refuses it first, naming the field.
+    """
+
+    _check_token_url = field_validator("account_url")(_wrap(check_token_account_url))
 
 
 # --------------------------------------------------------------------------- concrete schemas
@@ -324,10 +382,17 @@ class ConnectionStringSecret(SecretSchema):
         return AzureSasCredential(parsed.sas_token)
 
     def storage_options(self) -> dict[str, Any]:
-        return {"connection_string": self.connection_string.get_secret_value()}
+        return {"connection_string": self.parsed.canonical()}
 
     def env_vars(self) -> dict[str, str]:
-        return {"AZURE_STORAGE_CONNECTION_STRING": self.connection_string.get_secret_value()}
+        parsed = self.parsed
+        return shared_key_env(
+            account_name=parsed.account_name,
+            account_url=parsed.blob_endpoint,
+            connection_string=parsed.canonical(),
+            account_key=parsed.account_key,
+            sas_token=parsed.sas_token,
+        )
 
 
 class AccountKeySecret(_AccountSchema):
@@ -346,9 +411,12 @@ class AccountKeySecret(_AccountSchema):
         return AzureNamedKeyCredential(self.account_name, self.account_key.get_secret_value())
 
     def _connection_string(self) -> str:
-        return (
-            f"AccountName={self.account_name};AccountKey={self.account_key.get_secret_value()};"
-            f"BlobEndpoint={self.account_url_value()}"
+        from azcreds.connection_string import format_connection_string
+
+        return format_connection_string(
+            account_name=self.account_name,
+            blob_endpoint=self.account_url_value(),
+            account_key=self.account_key.get_secret_value(),
         )
 
     def storage_options(self) -> dict[str, Any]:
@@ -360,12 +428,12 @@ class AccountKeySecret(_AccountSchema):
         }
 
     def env_vars(self) -> dict[str, str]:
-        if self.account_url and self.account_url != default_account_url(self.account_name):
-            return {"AZURE_STORAGE_CONNECTION_STRING": self._connection_string()}
-        return {
-            "AZURE_STORAGE_ACCOUNT_NAME": self.account_name,
-            "AZURE_STORAGE_ACCOUNT_KEY": self.account_key.get_secret_value(),
-        }
+        return shared_key_env(
+            account_name=self.account_name,
+            account_url=self.account_url_value(),
+            connection_string=self._connection_string(),
+            account_key=self.account_key.get_secret_value(),
+        )
 
 
 class SasTokenSecret(_AccountSchema):
@@ -384,9 +452,12 @@ class SasTokenSecret(_AccountSchema):
         return AzureSasCredential(self.sas_token.get_secret_value())
 
     def _connection_string(self) -> str:
-        return (
-            f"BlobEndpoint={self.account_url_value()};"
-            f"SharedAccessSignature={self.sas_token.get_secret_value()}"
+        from azcreds.connection_string import format_connection_string
+
+        return format_connection_string(
+            account_name=self.account_name,
+            blob_endpoint=self.account_url_value(),
+            sas_token=self.sas_token.get_secret_value(),
         )
 
     def storage_options(self) -> dict[str, Any]:
@@ -395,15 +466,15 @@ class SasTokenSecret(_AccountSchema):
         return {"account_name": self.account_name, "sas_token": self.sas_token.get_secret_value()}
 
     def env_vars(self) -> dict[str, str]:
-        if self.account_url and self.account_url != default_account_url(self.account_name):
-            return {"AZURE_STORAGE_CONNECTION_STRING": self._connection_string()}
-        return {
-            "AZURE_STORAGE_ACCOUNT_NAME": self.account_name,
-            "AZURE_STORAGE_SAS_TOKEN": self.sas_token.get_secret_value(),
-        }
+        return shared_key_env(
+            account_name=self.account_name,
+            account_url=self.account_url_value(),
+            connection_string=self._connection_string(),
+            sas_token=self.sas_token.get_secret_value(),
+        )
 
 
-class ServicePrincipalSecret(_AccountSchema):
+class ServicePrincipalSecret(_TokenAccountSchema):
     """A Microsoft Entra service principal (tenant, client id, client secret) with storage access."""
 
     schema_id: ClassVar[str] = "azure-service-principal"
@@ -444,18 +515,23 @@ class ServicePrincipalSecret(_AccountSchema):
         return options
 
     def env_vars(self) -> dict[str, str]:
-        env = {
-            "AZURE_STORAGE_ACCOUNT_NAME": self.account_name,
-            "AZURE_STORAGE_TENANT_ID": self.tenant_id,
-            "AZURE_STORAGE_CLIENT_ID": self.client_id,
-            "AZURE_STORAGE_CLIENT_SECRET": self.client_secret.get_secret_value(),
+        # The seed's AZURE_STORAGE_* names (azcreds' implicit chain) and azure-identity's
+        # AZURE_* names, which EnvironmentCredential and @azure/identity read.
+        identity = {
+            "TENANT_ID": self.tenant_id,
+            "CLIENT_ID": self.client_id,
+            "CLIENT_SECRET": self.client_secret.get_secret_value(),
         }
         if self.authority_host:
-            env["AZURE_STORAGE_AUTHORITY_HOST"] = self.authority_host
-        return env | self._url_env()
+            identity["AUTHORITY_HOST"] = self.authority_host
+        return (
+            self._account_env()
+            | {f"AZURE_STORAGE_{k}": v for k, v in identity.items()}
+            | {f"AZURE_{k}": v for k, v in identity.items()}
+        )
 
 
-class ManagedIdentitySecret(_AccountSchema):
+class ManagedIdentitySecret(_TokenAccountSchema):
     """An Azure managed identity (system-assigned, or user-assigned with a client id)."""
 
     schema_id: ClassVar[str] = "azure-managed-identity"
@@ -488,10 +564,11 @@ class ManagedIdentitySecret(_AccountSchema):
         return options
 
     def env_vars(self) -> dict[str, str]:
-        env = {"AZURE_STORAGE_ACCOUNT_NAME": self.account_name}
-        if self.client_id:
+        env = self._account_env()
+        if self.client_id:  # user-assigned: the seed's name and azure-identity's
             env["AZURE_STORAGE_CLIENT_ID"] = self.client_id
-        return env | self._url_env()
+            env["AZURE_CLIENT_ID"] = self.client_id
+        return env
 
 
 # --------------------------------------------------------------------------- the flat schema

@@ -116,6 +116,21 @@ def test_named_managed_identity_secret_round_trip(
     assert round_trip(creds, azurite_https, container_name) == b"token-authenticated bytes"
 
 
+def test_implicit_managed_identity_refuses_an_http_account_url_naming_the_variable(
+    managed_identity_endpoint: ManagedIdentityEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from azcreds import SchemaValidationError
+
+    for key, value in managed_identity_endpoint.app_service_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", "acct")
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_URL", "http://127.0.0.1:10000/acct")
+    with pytest.raises(SchemaValidationError) as info:
+        resolve_credentials()  # before: resolved, then the SDK's raw "only supported with HTTPS"
+    assert info.value.fields == ("AZURE_STORAGE_ACCOUNT_URL",)
+    assert managed_identity_endpoint.token_count() == 0
+
+
 def test_managed_identity_modes(monkeypatch: pytest.MonkeyPatch) -> None:
     from azcreds import ResolverUnavailableError, clear_cache
 

@@ -119,6 +119,51 @@ def test_account_url_must_be_http_url(url: str) -> None:
     assert err.fields == ("account_url",)
 
 
+TOKEN_SECRETS = {
+    "azure-service-principal": {
+        "account_name": "acct",
+        "tenant_id": TENANT_ID,
+        "client_id": CLIENT_ID,
+        "client_secret": "SP-SECRET-MARKER",
+    },
+    "azure-managed-identity": {"account_name": "acct", "client_id": CLIENT_ID},
+}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:10000/acct", "HTTP://acct.blob.core.windows.net"])
+@pytest.mark.parametrize("schema_id", [*TOKEN_SECRETS, "azure"])
+def test_token_credentials_need_an_https_account_url(schema_id: str, url: str) -> None:
+    # azure-storage-blob refuses a token credential over http ("Token credential is only
+    # supported with HTTPS."), loopback included: refuse it at validation, naming the field.
+    fields = TOKEN_SECRETS.get(schema_id, TOKEN_SECRETS["azure-service-principal"])
+    err = invalid(schema_id, {**fields, "account_url": url})
+    assert err.schema_id == schema_id
+    assert err.fields == ("account_url",)
+    assert "https" in str(err)
+    assert "MARKER" not in str(err) + repr(err)
+    assert url not in str(err)
+
+
+def test_flat_managed_identity_needs_an_https_account_url() -> None:
+    err = invalid("azure", {"account_name": "acct", "account_url": "http://127.0.0.1:10000/acct"})
+    assert err.fields == ("account_url",)
+
+
+@pytest.mark.parametrize("schema_id", TOKEN_SECRETS)
+def test_token_credentials_accept_https_account_urls(schema_id: str) -> None:
+    s = parse_secret(schema_id, {**TOKEN_SECRETS[schema_id], "account_url": "https://127.0.0.1:10000/acct/"})
+    assert s.account_url_value() == "https://127.0.0.1:10000/acct"
+
+
+@pytest.mark.parametrize("schema_id", ["azure-account-key", "azure-sas-token"])
+def test_key_and_sas_secrets_may_use_http(schema_id: str) -> None:
+    credential = {"account_key": KEY} if schema_id == "azure-account-key" else {"sas_token": sas_token()}
+    s = parse_secret(
+        schema_id, {"account_name": "acct", "account_url": "http://127.0.0.1:1/acct", **credential}
+    )
+    assert s.account_url_value() == "http://127.0.0.1:1/acct"
+
+
 def test_unknown_fields_are_refused_by_name() -> None:
     err = invalid("azure-account-key", {"account_name": "acct", "account_key": KEY, "acount_key": "x"})
     assert err.fields == ("acount_key",)

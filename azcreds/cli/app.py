@@ -39,13 +39,13 @@ COMMANDS: dict[str, _Entry] = {
     "env": _Entry(
         "azcreds.cli.cmd_resolve",
         "app",
-        'Print `export` lines of the AZURE_STORAGE_* variables: eval "$(azcreds env NAME)".',
+        'Print `export` lines of the secret\'s variables: eval "$(azcreds env NAME)".',
         inner=True,
     ),
     "exec": _Entry(
         "azcreds.cli.cmd_resolve",
         "app",
-        "Run COMMAND with the secret's AZURE_STORAGE_* variables set: azcreds exec NAME -- COMMAND ...",
+        "Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...",
         inner=True,
     ),
     "schema": _Entry("azcreds.cli.cmd_schema", "group", "List and show secret schemas."),

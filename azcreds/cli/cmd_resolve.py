@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -71,15 +70,21 @@ def env(
     name: Annotated[str, typer.Argument(help="Secret name.")],
     reveal: Annotated[bool, typer.Option("--reveal", help="Print values even to a terminal.")] = False,
 ) -> None:
-    """Print `export` lines of the AZURE_STORAGE_* variables: eval "$(azcreds env NAME)".
+    """Print `export` lines of the secret's variables: eval "$(azcreds env NAME)".
 
     Values are printed when standard output is a pipe (for eval) or with --reveal; on a terminal
-    they are masked.
+    they are masked. Variables of other credentials set in this environment (AZURE_STORAGE_*,
+    AZURE_CLIENT_SECRET, ...) get `unset` lines first, so the shell ends up with this secret only.
     """
+    from azcreds.child_env import other_credential_variables
     from azcreds.resolve import resolve_credentials
 
-    variables = resolve_credentials(name).to_env()
+    credentials = resolve_credentials(name)
+    variables = credentials.to_env()
     show = reveal or not sys.stdout.isatty()
+    for key in other_credential_variables(credentials):
+        if key not in variables:
+            typer.echo(f"unset {key}")
     for key, value in variables.items():
         typer.echo(f"export {key}={shlex.quote(value) if show else '***'}")
     if not show:
@@ -89,14 +94,27 @@ def env(
 def exec_(
     name: Annotated[str, typer.Argument(help="Secret name.")],
     command: Annotated[list[str], typer.Argument(help="The command and its arguments, after --.")],
+    clean_env: Annotated[
+        bool,
+        typer.Option(
+            "--clean-env",
+            help="Give COMMAND only a minimal environment (PATH, HOME, locale, CA bundles...) "
+            "plus the credentials.",
+        ),
+    ] = False,
 ) -> None:
-    """Run COMMAND with the secret's AZURE_STORAGE_* variables set: azcreds exec NAME -- COMMAND ..."""
+    """Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...
+
+    COMMAND inherits this environment without anything that carries, unlocks or selects another
+    credential (AZCREDS_KEYRING_PASSPHRASE, AZCREDS_<NAME>__<FIELD>, AZURE_STORAGE_*,
+    AZURE_CLIENT_SECRET, ...), plus the secret's variables.
+    """
+    from azcreds.child_env import child_environment
     from azcreds.resolve import resolve_credentials
 
     if not command:
         raise BadInput("give a command after --")
-    variables = resolve_credentials(name).to_env()
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_STORAGE_")} | variables
+    child_env = child_environment(resolve_credentials(name), clean=clean_env)
     try:
         completed = subprocess.run(command, env=child_env, check=False)
     except FileNotFoundError:

@@ -81,6 +81,19 @@ class EnvResolver:
             if value:
                 fields[field] = value
                 variables[field] = var
+        if "connection_string" in fields:
+            disagreeing = _drop_restatements(fields)
+            if disagreeing:
+                raise SchemaValidationError(
+                    "azure",
+                    [
+                        FieldError(
+                            variables[f],
+                            "differs from what AZURE_STORAGE_CONNECTION_STRING says: unset one of them",
+                        )
+                        for f in disagreeing
+                    ],
+                )
         if not fields.keys() & _IMPLICIT_CREDENTIAL_FIELDS:
             if "account_name" in fields:
                 raise ResolverUnavailableError(
@@ -88,6 +101,44 @@ class EnvResolver:
                 )
             raise ResolverUnavailableError("no AZURE_STORAGE_* credential variables are set")
         return parse_variables("azure", fields, variables)
+
+
+def _drop_restatements(fields: dict[str, str]) -> list[str]:
+    """Drop the variables that only repeat what the connection string says; return those that differ.
+
+    ``azcreds exec`` exports a connection string together with the account name, key or SAS
+    token and URL it holds (each client reads other names): that is one credential, not two.
+    """
+    from azcreds.connection_string import parse_connection_string
+    from azcreds.schemas import check_url
+
+    try:
+        parsed = parse_connection_string(fields["connection_string"])
+    except ValueError:
+        return []  # validation names the malformed string
+    said = {
+        "account_name": parsed.account_name,
+        "account_key": parsed.account_key,
+        "sas_token": parsed.sas_token,
+        "account_url": parsed.blob_endpoint,
+    }
+    differing = []
+    for key, stated in said.items():
+        if key not in fields:
+            continue
+        given = fields[key]
+        try:
+            if key == "sas_token":
+                given = given.removeprefix("?")
+            elif key == "account_url":
+                given = check_url(given)
+        except ValueError:
+            pass
+        if given == stated:
+            del fields[key]
+        else:
+            differing.append(key)
+    return differing
 
 
 def _keys_with_prefix(environ: Mapping[str, str], prefix: str) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 
 from azcreds.resolvers.keyring import KeyringStore
 from azcreds.schemas import parse_secret
-from tests.cli.helpers import S1_KEY, Cli, child_env, run_azcreds, run_subprocess
+from tests.cli.helpers import PASSPHRASE, S1_KEY, Cli, child_env, run_azcreds, run_subprocess
 from tests.helpers import CLIENT_ID, TENANT_ID, b64
 
 CS_KEY = b64("ENV-CONNSTR-KEY-MARKER-" + "e" * 41)
@@ -50,11 +50,17 @@ def parse_exports(out: str) -> dict[str, str]:
     variables = {}
     for line in out.splitlines():
         words = shlex.split(line)
+        if words[0] == "unset":
+            continue
         assert words[0] == "export", line
         assert len(words) == 2, line
         key, _, value = words[1].partition("=")
         variables[key] = value
     return variables
+
+
+def unsets(out: str) -> list[str]:
+    return [line.split()[1] for line in out.splitlines() if line.startswith("unset ")]
 
 
 @pytest.mark.parametrize("name", ["s1", "cs", "sp"])
@@ -63,7 +69,36 @@ def test_env_prints_exports_when_piped(cli: Cli, secrets: KeyringStore, name: st
     assert r.code == 0, r
     assert r.err == ""
     assert parse_exports(r.out) == secrets.get(name).env_vars()
-    assert all(line.startswith("export AZURE_STORAGE_") for line in r.out.splitlines())
+    assert unsets(r.out) == []
+    assert all(line.startswith("export AZURE_") for line in r.out.splitlines())
+
+
+def test_env_unsets_the_other_credentials_of_this_environment(
+    cli: Cli, secrets: KeyringStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shell that held another credential: after eval, only s1's may be left.
+    stale = {
+        "AZURE_STORAGE_SAS_TOKEN": "sv=other&sig=STALE-SAS",
+        "AZURE_CLIENT_SECRET": "STALE-CLIENT-SECRET",
+        "AZURE_TENANT_ID": TENANT_ID,
+        "IDENTITY_HEADER": "STALE-IDENTITY-HEADER",
+        "AZURE_STORAGE_ACCOUNT_KEY": "STALE-KEY",  # exported anew: no unset line
+    }
+    for key, value in stale.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AZCREDS_OTHER__SAS_TOKEN", "sv=other&sig=OTHER")
+    r = cli("env", "s1")
+    assert r.code == 0, r
+    assert sorted(unsets(r.out)) == [
+        "AZURE_CLIENT_SECRET",
+        "AZURE_STORAGE_SAS_TOKEN",
+        "AZURE_TENANT_ID",
+        "IDENTITY_HEADER",
+    ]
+    assert parse_exports(r.out) == secrets.get("s1").env_vars()
+    # The caller's own azcreds settings are its business: env neither prints nor unsets them.
+    assert "AZCREDS" not in r.out
+    r.assert_no_secret(*stale.values(), PASSPHRASE)
 
 
 def test_env_output_evals_in_bash(secrets: KeyringStore, tmp_path: Path) -> None:
@@ -79,7 +114,8 @@ def test_env_output_evals_in_bash(secrets: KeyringStore, tmp_path: Path) -> None
     assert r.code == 0, r
     assert r.err == ""
     lines = r.out.split("\n")
-    assert lines[:3] == ["acct", S1_KEY, CS]
+    cs = secrets.get("cs").env_vars()["AZURE_STORAGE_CONNECTION_STRING"]
+    assert lines[:3] == ["acct", S1_KEY, cs]
     assert "\n".join(lines[3:]) == NASTY
     assert not (tmp_path / "PWNED").exists()
     assert not (tmp_path / "PWNED2").exists()
@@ -100,11 +136,7 @@ def test_exec_sets_variables_and_propagates_the_exit_code(
     assert r.code == 7, r
     assert r.err == ""
     seen = json.loads(dump.read_text())
-    assert seen == {
-        "AZURE_STORAGE_ACCOUNT_NAME": "acct",
-        "AZURE_STORAGE_ACCOUNT_KEY": S1_KEY,
-        "KEEP_ME": "kept",
-    }
+    assert seen == secrets.get("s1").env_vars() | {"KEEP_ME": "kept"}
 
 
 def test_exec_connection_string_replaces_account_variables(
@@ -115,7 +147,7 @@ def test_exec_connection_string_replaces_account_variables(
     dump = tmp_path / "env.json"
     r = cli("exec", "cs", "--", sys.executable, "-c", DUMP, str(dump), "0")
     assert r.code == 0, r
-    assert json.loads(dump.read_text()) == {"AZURE_STORAGE_CONNECTION_STRING": CS}
+    assert json.loads(dump.read_text()) == secrets.get("cs").env_vars()
 
 
 def test_exec_child_killed_by_a_signal_exits_128_plus_signal(cli: Cli, secrets: KeyringStore) -> None:
