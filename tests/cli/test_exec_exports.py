@@ -182,11 +182,6 @@ CASES: dict[str, Callable[[Servers], Case]] = {
     "managed-identity-user-imds": lambda s: managed_identity(s, style="imds", user_assigned=True),
 }
 
-# Node's MSAL lower-cases the IMDS-style URL and adds a trailing slash (.../oauth2/token/), which the
-# test kit's endpoint answers with 404 today (MSAL then retries for ~18 s): JavaScript managed
-# identity is tested App Service style only, until the endpoint accepts that path.
-NODE_CASES = [case_id for case_id in CASES if not case_id.endswith("-imds")]
-
 
 def prepare(case_id: str, request: pytest.FixtureRequest, container: str) -> tuple[Case, dict[str, str]]:
     case = CASES[case_id](Servers(request))
@@ -214,7 +209,7 @@ def test_python_child_round_trips_with_the_exports(
     case.assert_tokens_went_to_the_secrets_identity()
 
 
-@pytest.mark.parametrize("case_id", NODE_CASES)
+@pytest.mark.parametrize("case_id", CASES)
 def test_node_child_round_trips_with_the_exports(
     case_id: str, request: pytest.FixtureRequest, container_name: str
 ) -> None:
