@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from azcreds._validators import check_account_key, check_account_name, check_sas_token, check_url
+
 __all__ = [
     "AZURITE_ACCOUNT_KEY",
     "AZURITE_ACCOUNT_NAME",
@@ -126,8 +128,6 @@ def _fail(message: str) -> ValueError:
 
 def parse_connection_string(value: str) -> ConnectionString:
     """Parse and validate a connection string; ValueError names the problem, never the value."""
-    from azcreds.schemas import check_account_key, check_account_name, check_sas_token, check_url
-
     parts: dict[str, str] = {}
     for segment in value.strip().split(";"):
         segment = segment.strip()
@@ -233,8 +233,6 @@ def _account_from_endpoint(endpoint: str) -> str | None:
     parts = urlsplit(endpoint)
     path = parts.path.strip("/")
     candidate = path.split("/", 1)[0] if path else (parts.hostname or "").split(".", 1)[0]
-    from azcreds.schemas import check_account_name
-
     try:
         return check_account_name(candidate)
     except ValueError:

@@ -91,7 +91,7 @@ class AzcredsSettings(BaseSettings):
             return None
         if not isinstance(value, str):
             raise ValueError(_ALLOWED["keyvault_url"])
-        from azcreds.schemas import check_url
+        from azcreds._validators import check_url
 
         return check_url(value.strip(), https_only=True)
 

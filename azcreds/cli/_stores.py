@@ -44,8 +44,8 @@ def writable_store(kind: str, *, creating: bool = False, vault_url: str | None =
             raise BadInput("--vault-url applies to --store keyvault only")
         return keyring_store(creating=creating)
     if kind == "keyvault":
+        from azcreds._validators import check_url
         from azcreds.resolvers.keyvault import KeyVaultStore
-        from azcreds.schemas import check_url
 
         store = KeyVaultStore(vault_url)
         if store.vault_url is None:

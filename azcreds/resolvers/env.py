@@ -109,8 +109,8 @@ def _drop_restatements(fields: dict[str, str]) -> list[str]:
     ``azcreds exec`` exports a connection string together with the account name, key or SAS
     token and URL it holds (each client reads other names): that is one credential, not two.
     """
+    from azcreds._validators import check_url
     from azcreds.connection_string import parse_connection_string
-    from azcreds.schemas import check_url
 
     try:
         parsed = parse_connection_string(fields["connection_string"])

@@ -1,6 +1,7 @@
 """KeyringStore: named secrets in the local encrypted keyring file, as a store and a resolver.
 
-The file format, locking and crypto live in :mod:`azcreds.vault_file`; this module decides what
+The file — its format, keys, locking and crypto — is :mod:`azcreds.vault_file` (and the private
+modules it names); this module decides what
 the payload holds (one entry per secret: original name, schema id, fields, timestamps), how the
 file is unlocked (passphrase from the caller or ``AZCREDS_KEYRING_PASSPHRASE``, or a random key
 in the OS keyring) and maps it all onto the store and resolver contracts.

@@ -1,14 +1,10 @@
 """KeyVaultStore: named secrets in Azure Key Vault, as a store and a resolver.
 
-Mapping (one Key Vault secret per azcreds secret):
-
-- **name**: ``azcreds-`` + the lower-cased name with every ``_`` turned into ``-``, then ``-`` and a
-  mask saying which separators were ``_`` (bit *i* for the *i*-th separator, least significant
-  first, written in base 32 with the digits ``0-9a-v``; ``0`` when there is none). The mapping is
-  injective and always fits Key Vault's 127 characters: ``az_secret`` → ``azcreds-az-secret-1``,
-  ``az-secret`` → ``azcreds-az-secret-0``, ``prod_blob_key`` → ``azcreds-prod-blob-key-3``.
-- **value**: the JSON object of the schema's fields; ``content_type`` ``application/json``;
-- **tags**: ``azcreds-schema`` (the schema id) and ``azcreds-name`` (the original spelling).
+One Key Vault secret per azcreds secret, named by the injective encoding of
+:mod:`azcreds.resolvers._keyvault_mapping` (``az_secret`` → ``azcreds-az-secret-1``; its docstring
+gives the rule), holding the JSON object of the schema's fields (``content_type``
+``application/json``) and the tags ``azcreds-schema`` and ``azcreds-name``. ``encode_name``,
+``decode_name`` and ``NAME_PREFIX`` are importable from here.
 
 Soft-delete is real: ``delete`` leaves a recoverable secret, ``delete(purge=True)`` purges it
 (also a name that is already soft-deleted), and ``register`` on a soft-deleted name recovers it
@@ -29,7 +25,6 @@ skipped silently). ``register(..., overwrite=True)`` writes a correct version ov
 from __future__ import annotations
 
 import json
-import re
 import threading
 import warnings
 from datetime import UTC, datetime
@@ -39,7 +34,6 @@ from urllib.parse import urlsplit
 from azcreds.errors import (
     CorruptedSecretWarning,
     FieldError,
-    InvalidSecretNameError,
     PermissionDeniedError,
     ResolverUnavailableError,
     SchemaValidationError,
@@ -48,10 +42,22 @@ from azcreds.errors import (
     ServiceError,
     StoreCorruptedError,
 )
-from azcreds.names import name_key, validate_secret_name
+from azcreds.names import validate_secret_name
 from azcreds.redact import register_secrets
+from azcreds.resolvers._keyvault_mapping import (
+    CONTENT_TYPE,
+    MAX_VALUE_BYTES,
+    NAME_PREFIX,
+    TAG_NAME,
+    TAG_SCHEMA,
+    _fields_problem,
+    _identity_problem,
+    _shown,
+    decode_name,
+    encode_name,
+)
 from azcreds.resolvers.keyring import SecretInfo
-from azcreds.schemas import get_schema, list_schemas, parse_secret
+from azcreds.schemas import parse_secret
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -62,65 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NAME_PREFIX", "KeyVaultStore", "decode_name", "encode_name"]
 
-NAME_PREFIX = "azcreds-"
-TAG_SCHEMA = "azcreds-schema"
-TAG_NAME = "azcreds-name"
-CONTENT_TYPE = "application/json"
-MAX_VALUE_BYTES = 25 * 1024
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_B32 = "0123456789abcdefghijklmnopqrstuv"
 _LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
-
-
-def encode_name(name: str) -> str:
-    """The Key Vault secret name of an azcreds secret name (see the module docstring)."""
-    validate_secret_name(name)
-    lowered = name.lower()
-    mask = 0
-    separators = 0
-    for char in lowered:
-        if char in "-_":
-            if char == "_":
-                mask |= 1 << separators
-            separators += 1
-    digits = max(1, -(-separators // 5))
-    encoded_mask = "".join(_B32[(mask >> (5 * i)) & 31] for i in reversed(range(digits)))
-    result = f"{NAME_PREFIX}{lowered.replace('_', '-')}-{encoded_mask}"
-    if len(result) > 127:  # cannot happen for valid names (at most 8 + 64 + 1 + 13 characters)
-        raise InvalidSecretNameError("the name is too long for Key Vault")
-    return result
-
-
-def decode_name(vault_name: str) -> str | None:
-    """The (lower-cased) azcreds name a Key Vault name encodes, or None if it is not ours."""
-    lowered = vault_name.lower()
-    if not lowered.startswith(NAME_PREFIX):
-        return None
-    body, _, encoded_mask = lowered[len(NAME_PREFIX) :].rpartition("-")
-    if not body or not encoded_mask or any(c not in _B32 for c in encoded_mask):
-        return None
-    separators = body.count("-")
-    if len(encoded_mask) != max(1, -(-separators // 5)):
-        return None
-    mask = 0
-    for c in encoded_mask:
-        mask = mask * 32 + _B32.index(c)
-    if mask >> separators:
-        return None
-    out = []
-    index = 0
-    for char in body:
-        if char == "-":
-            out.append("_" if mask >> index & 1 else "-")
-            index += 1
-        else:
-            out.append(char)
-    name = "".join(out)
-    try:
-        validate_secret_name(name)
-    except InvalidSecretNameError:
-        return None
-    return name if encode_name(name) == lowered else None
 
 
 def _is_loopback(url: str) -> bool:
@@ -319,24 +267,9 @@ class KeyVaultStore:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
             raise self._refuse(name, properties, "its JSON object's values are not all strings")
         register_secrets(fields.values())  # masked in logs from now on, whatever happens next
-        schema = get_schema(schema_id)
-        unknown = [k for k in fields if k not in schema.model_fields]
-        missing = [f for f in schema.required_fields() if not fields.get(f)]
-        if unknown or missing:
-            named = [k for k in unknown if _FIELD_NAME.fullmatch(k)]
-            what = []
-            if unknown:
-                what.append(
-                    f"{len(unknown)} field(s) the schema does not have"
-                    + (f" ({', '.join(named)})" if len(named) == len(unknown) else "")
-                )
-            if missing:
-                what.append(f"no {', '.join(missing)}")
-            raise self._refuse(
-                name,
-                properties,
-                f"its fields do not match its {TAG_SCHEMA} tag {schema_id!r}: {'; '.join(what)}",
-            )
+        problem = _fields_problem(schema_id, fields)
+        if problem is not None:
+            raise self._refuse(name, properties, problem)
         return schema_id, fields
 
     def info(self, name: str) -> SecretInfo:
@@ -463,37 +396,6 @@ class KeyVaultStore:
             return self.get(name)
         except SecretNotFoundError:
             raise ResolverUnavailableError(f"no secret {encode_name(name)!r} in {self.vault_url}") from None
-
-
-def _shown(text: str) -> str:
-    """A name or tag from the vault, quoted and capped for a message (it is not a secret, but
-    anyone with write access chose it)."""
-    return repr(text if len(text) <= 80 else text[:80] + "...")
-
-
-def _identity_problem(properties: Any, name: str | None) -> str | None:
-    """What says a Key Vault secret is not the azcreds secret it is read as (``name``, or the one
-    its Key Vault name encodes), or None. Looks at its name, tags and content type only."""
-    tags = properties.tags or {}
-    decoded = decode_name(properties.name or "")
-    if decoded is None:
-        return "its name is not one azcreds makes for any secret name"
-    if name is not None and name_key(name) != decoded:
-        return f"its name encodes {decoded!r}"
-    tag_name = tags.get(TAG_NAME)
-    if tag_name is None:
-        return f"it has no {TAG_NAME} tag"
-    if name_key(tag_name) != decoded:
-        return f"its {TAG_NAME} tag says {_shown(tag_name)}, but its name encodes {decoded!r}"
-    schema_id = tags.get(TAG_SCHEMA)
-    if not schema_id:
-        return f"it has no {TAG_SCHEMA} tag"
-    if schema_id not in {s.schema_id for s in list_schemas()}:
-        return f"its {TAG_SCHEMA} tag names an unknown schema {_shown(schema_id)}"
-    if properties.content_type != CONTENT_TYPE:
-        shown = _shown(properties.content_type) if properties.content_type else "not set"
-        return f"its content type is {shown}, not {CONTENT_TYPE}"
-    return None
 
 
 def _info(properties: Any) -> SecretInfo:
