@@ -1,4 +1,8 @@
-"""Run the benchmark sections: ``python -m bench [startup] [resolve] ...`` (all by default)."""
+"""Run the benchmark sections: ``python -m bench [--json FILE] [startup] [resolve] ...`` (all by default).
+
+``--json FILE`` also writes the figures the sections recorded (``bench._report.figure``) as JSON,
+for ``python -m bench.chart FILE``, which draws the charts on docs/benchmarks.md from them.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ SECTIONS = {
 
 
 def main(argv: list[str]) -> int:
+    json_path = None
+    if argv[:1] == ["--json"]:
+        if len(argv) < 2:
+            print("--json needs a file name", file=sys.stderr)
+            return 2
+        json_path, argv = argv[1], argv[2:]
     chosen = argv or list(SECTIONS)
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:
@@ -30,6 +40,15 @@ def main(argv: list[str]) -> int:
     print(f"azcreds benchmarks on Python {platform.python_version()}, {platform.machine()}, {sys.platform}")
     for name in chosen:
         SECTIONS[name]()
+    if json_path is not None:
+        import json
+
+        from bench._report import FIGURES
+
+        run = {"python": platform.python_version(), "machine": platform.machine(), "sections": chosen}
+        with open(json_path, "w") as f:
+            json.dump({"run": run, "figures": FIGURES}, f, indent=1, sort_keys=True)
+            f.write("\n")
     return 0
 
 

@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 ROWS: list[tuple[str, str, str, str]] = []
 
+FIGURES: dict[str, float] = {}
+"""Numbers a section records for charts (``figure``); ``python -m bench --json FILE`` saves them."""
+
 
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
@@ -79,6 +82,11 @@ def pty_command_ms(argv: list[str], runs: int, env: dict[str, str] | None = None
 def row(metric: str, value: str, baseline: str, verdict: str = "") -> None:
     ROWS.append((metric, value, baseline, verdict))
     print(f"  {metric:<52} {value:>22}   {baseline}{('   ' + verdict) if verdict else ''}", flush=True)
+
+
+def figure(key: str, value: float) -> None:
+    """Record one number of this run under a stable key (``store.upload.store_vs_raw``, ...)."""
+    FIGURES[key] = round(value, 4)
 
 
 def target(ok: bool, text: str) -> str:

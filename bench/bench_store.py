@@ -52,7 +52,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench._report import row, section, target
+from bench._report import figure, row, section, target
 
 MiB = 1024 * 1024
 LARGE_MIB = int(os.environ.get("AZCREDS_BENCH_STORE_LARGE_MIB", "256"))
@@ -107,8 +107,14 @@ class _Counter:
         self.count += 1
 
 
-def _interleaved_samples(cases: Sequence[Callable[[], object]], repeat: int) -> list[list[float]]:
+def _interleaved_samples(
+    cases: Sequence[Callable[[], object]], repeat: int, cpu: list[list[float]] | None = None
+) -> list[list[float]]:
     """Seconds of each case in each round, the cases taking turns in a rotating order.
+
+    With ``cpu``, also this process's CPU seconds (all its threads) of each case in each round,
+    appended to ``cpu[case]``: the client's own work, steadier than wall time on a machine whose
+    cores Azurite shares.
 
     In Azurite's memory mode whoever ran right after a large upload paid for the blob it had
     replaced (a 256 MiB upload measured 10-20 % slower in second place); on tmpfs that is gone,
@@ -122,9 +128,11 @@ def _interleaved_samples(cases: Sequence[Callable[[], object]], repeat: int) -> 
         # every other cycle of n rounds runs backwards, so no case always follows the same one
         order = list(range(n)) if (r // n) % 2 == 0 else list(reversed(range(n)))
         for index in order[r % n :] + order[: r % n]:
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             cases[index]()
             samples[index].append(time.perf_counter() - t0)
+            if cpu is not None:
+                cpu[index].append(time.process_time() - c0)
     return samples
 
 
@@ -302,8 +310,11 @@ class _Bench:
             ("upload", (raw_up, store_up, adlfs_up, adlfs_put)),
             ("download", (raw_down, store_down, adlfs_down, adlfs_get)),
         ):
-            samples = _interleaved_samples(cases, LARGE_REPEAT)
+            cpu: list[list[float]] = [[] for _ in cases]
+            samples = _interleaved_samples(cases, LARGE_REPEAT, cpu)
             raw_s, store_s, adlfs_s, adlfs_best_s = (statistics.median(times) for times in samples)
+            gib = size / (1024 * MiB)
+            raw_cpu, store_cpu, adlfs_cpu, adlfs_best_cpu = (statistics.median(c) / gib for c in cpu)
             mbps = size / MiB / raw_s
             row(f"{direction}: raw BlobClient (baseline)", f"{raw_s:.2f} s", f"{mbps:.0f} MiB/s")
             ratio = raw_s / store_s
@@ -325,6 +336,25 @@ class _Bench:
                 f"x{raw_s / adlfs_best_s:.2f} raw; store is x{adlfs_best_s / store_s:.2f} faster",
                 target(store_s < adlfs_best_s, "store faster than adlfs"),
             )
+            best = "put_file" if direction == "upload" else "get_file"
+            for label, seconds in (
+                ("raw BlobClient (baseline)", raw_cpu),
+                ("store open+copyfileobj", store_cpu),
+                ("adlfs open+copyfileobj", adlfs_cpu),
+                (f"adlfs {best}", adlfs_best_cpu),
+            ):
+                row(
+                    f"{direction}: client CPU, {label}",
+                    f"{seconds:.2f} s/GiB",
+                    "baseline" if seconds is raw_cpu else f"x{seconds / raw_cpu:.2f} the raw SDK's CPU",
+                )
+            figure(f"store.{direction}.store_vs_raw", ratio)
+            figure(f"store.{direction}.adlfs_vs_raw", raw_s / adlfs_s)
+            figure(f"store.{direction}.adlfs_best_vs_raw", raw_s / adlfs_best_s)
+            figure(f"store.{direction}.cpu_per_gib.raw", raw_cpu)
+            figure(f"store.{direction}.cpu_per_gib.store", store_cpu)
+            figure(f"store.{direction}.cpu_per_gib.adlfs", adlfs_cpu)
+            figure(f"store.{direction}.cpu_per_gib.adlfs_best", adlfs_best_cpu)
         self.raw.delete_blobs("large/raw.bin", "large/store.bin", "large/adlfs.bin", "large/adlfs-put.bin")
 
     # -- small files --------------------------------------------------------------------------
@@ -405,6 +435,8 @@ class _Bench:
                 f"{requests['adlfs', phase]:.2f} requests/file",
                 target(store_s < adlfs_s, "store faster than adlfs"),
             )
+            figure(f"store.small_{phase}.store_vs_raw", raw_s / store_s)
+            figure(f"store.small_{phase}.adlfs_vs_raw", raw_s / adlfs_s)
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -487,6 +519,9 @@ class _Bench:
                 f"x{raw_s / adlfs_s:.2f} raw; {adlfs_found:,} entries; {adlfs_n} requests",
                 target(store_s < adlfs_s, "store faster than adlfs"),
             )
+            key = "listdir" if what == "listdir" else "glob"
+            figure(f"store.{key}.store_vs_raw", raw_s / store_s)
+            figure(f"store.{key}.adlfs_vs_raw", raw_s / adlfs_s)
         row("(expected listdir entries)", f"{top_level:,}", "files at the top plus directories")
 
     def _create_empty_blobs(self, container: str, names: list[str]) -> None:

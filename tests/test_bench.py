@@ -5,11 +5,13 @@ Wall-clock figures are never asserted; this catches a bench broken by a change i
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 from pathlib import Path
 
+from bench import chart
 from tests.cli.helpers import Result, child_env, run_subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,9 +26,9 @@ TINY = {
 }
 
 
-def _run_store_bench(**changes: str) -> Result:
-    """``python -m bench store`` in a child with the test session's cleaned environment."""
-    command = [sys.executable, "-m", "bench", "store"]
+def _run_store_bench(*options: str, **changes: str) -> Result:
+    """``python -m bench [OPTIONS] store`` in a child with the test session's cleaned environment."""
+    command = [sys.executable, "-m", "bench", *options, "store"]
     return run_subprocess(command, env=child_env(**changes), cwd=ROOT, timeout=300)
 
 
@@ -36,8 +38,9 @@ def _row(output: str, label: str) -> str:
     return lines[0]
 
 
-def test_store_bench_runs_every_row_at_tiny_sizes() -> None:
-    result = _run_store_bench(**TINY)
+def test_store_bench_runs_every_row_at_tiny_sizes(tmp_path: Path) -> None:
+    saved = tmp_path / "store.json"
+    result = _run_store_bench("--json", str(saved), **TINY)
     assert result.code == 0, result.err[-3000:]
     out = result.out
     # 13 blobs: 7 at the top of many/ (even i), 6 below d0..d5 -> listdir sees 7 files + 6 directories.
@@ -50,11 +53,25 @@ def test_store_bench_runs_every_row_at_tiny_sizes() -> None:
         assert spread.search(_row(out, f"{direction}: store open+copyfileobj"))
     assert "1.00 requests/file" in _row(out, "write: store")
     assert "MiB above baseline" in out
+    for direction in ("upload", "download"):
+        for client in ("raw BlobClient (baseline)", "store open+copyfileobj", "adlfs open+copyfileobj"):
+            assert re.search(r"\d\.\d\d s/GiB", _row(out, f"{direction}: client CPU, {client}"))
+    # The saved figures hold everything the charts on docs/benchmarks.md are drawn from.
+    run = json.loads(saved.read_text())
+    chart.render(run)
+    assert run["run"]["sections"] == ["store"]
     where = _row(out, "(Azurite's data)")
     if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
         folder = re.search(r"tmpfs \((/dev/shm/azcreds-bench-azurite-[^)]+)\)", where)
         assert folder is not None, where
         assert not Path(folder[1]).exists()  # Azurite's data is removed with it
+
+
+def test_the_charts_on_the_benchmarks_page_are_drawn_from_the_saved_run() -> None:
+    saved = json.loads((ROOT / "bench" / "results" / "store.json").read_text())
+    page = chart.PAGE.read_text()
+    assert chart.updated_page(page, saved) == page, "run: python -m bench.chart bench/results/store.json"
+    assert page.count("xychart-beta") == 2
 
 
 def test_store_bench_refuses_an_unknown_azurite_mode() -> None:
