@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -103,17 +103,20 @@ def fast_entries(
     send = getattr(getattr(cc, "_client", None), "_send_request", None)
     if send is None:
         raise NotListed
+    # azure-core joins query values as given ("assumed already quoted"): unquoted, a name with
+    # '&', '+', '#' or '%41' lists another prefix (a root "a&b=c" listed, and rmtree deleted,
+    # everything under "a"). Quoted like the SDK's own serializer; the marker too (it may hold '+').
     params = {"restype": "container", "comp": "list", "include": "metadata"}
     if prefix:
-        params["prefix"] = prefix
+        params["prefix"] = quote(prefix, safe="")
     if delimiter:
-        params["delimiter"] = delimiter
+        params["delimiter"] = quote(delimiter, safe="")
     if page_size:
         params["maxresults"] = str(page_size)
     headers = {"x-ms-version": cc.api_version, "Accept": "application/xml"}
 
     def get_next(marker: str | None) -> Any:
-        page = dict(params, marker=marker) if marker else params
+        page = dict(params, marker=quote(marker, safe="")) if marker else params
         return send(HttpRequest("GET", cc.url, params=page, headers=headers))
 
     def extract(response: Any) -> tuple[str | None, Iterator[Listed]]:

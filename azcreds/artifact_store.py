@@ -32,6 +32,7 @@ import re
 import secrets
 import threading
 import time
+import unicodedata
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -60,10 +61,13 @@ __all__ = [
     "DEFAULT_BLOCK_SIZE",
     "DEFAULT_MAX_CONCURRENCY",
     "FOLDER_MARKER_METADATA",
+    "MAX_BLOB_NAME_LENGTH",
+    "MAX_PATH_SEGMENTS",
     "SCHEMES",
     "ArtifactStat",
     "AzureArtifactStore",
     "container_root",
+    "normalize_uri",
 ]
 
 MiB: Final = 1024 * 1024
@@ -96,6 +100,74 @@ _T = TypeVar("_T")
 
 
 # ------------------------------------------------------------------------------------------- paths
+#
+# Every path a store or the CLI is given goes through ``_parse`` (forbidden characters, segment
+# rules, normalisation, length limits) and then, in a store, ``AzureArtifactStore._resolve``
+# (confinement to the root). docs/artifact_store.md ("Paths") states the rules and why.
+
+MAX_BLOB_NAME_LENGTH: Final = 1024
+"""Azure's limit on a blob name, in characters (Azurite does not enforce it)."""
+
+MAX_PATH_SEGMENTS: Final = 254
+"""Azure's limit on the ``/``-separated segments of a blob name (Azurite does not enforce it)."""
+
+
+def _forbidden_characters() -> re.Pattern[str]:
+    """Characters no path may hold: ``\\``, C0/DEL/C1 controls, surrogates, Unicode noncharacters.
+
+    Azurite (and, as users report, Azure) turns ``\\`` into ``/`` after our confinement check;
+    NUL, most C0 controls, U+FFFE and U+FFFF are stored and then break every listing (HTTP 500)
+    because XML 1.0 cannot carry them; Azure's naming rules refuse controls (0x00-0x1F, U+0081);
+    C1 controls would reach terminals as escape sequences. Surrogates cannot be sent as UTF-8.
+    """
+    ranges = [("\\", "\\"), ("\x00", "\x1f"), ("\x7f", "\x9f"), ("\ud800", "\udfff"), ("\ufdd0", "\ufdef")]
+    ranges += [(chr(plane + 0xFFFE), chr(plane + 0xFFFF)) for plane in range(0, 0x110000, 0x10000)]
+    return re.compile("[" + "".join(f"{re.escape(a)}-{re.escape(b)}" for a, b in ranges) + "]")
+
+
+_FORBIDDEN = _forbidden_characters()
+
+
+def _character_problem(text: str) -> str | None:
+    """Why ``text`` cannot be part of a path (naming the character by code point), or None."""
+    found = _FORBIDDEN.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    code = f"U+{ord(char):04X}"
+    if char == "\\":
+        return "contains a backslash (\\), which the service turns into '/'; use '/' to separate segments"
+    if ord(char) < 0xA0:
+        return f"contains a control character ({code})"
+    if 0xD800 <= ord(char) <= 0xDFFF:
+        return f"contains a lone surrogate ({code}), which is not valid Unicode"
+    return f"contains a Unicode noncharacter ({code})"
+
+
+def _segment_problem(part: str) -> str | None:
+    """Why a path segment (other than ``.``/``..``, which are applied) cannot name a blob, or None.
+
+    Azure's naming rules say no segment should end with a dot, and servers that canonicalise
+    paths Windows-style strip trailing dots and spaces: ``...`` or ``.. .`` could become ``..``
+    there, after our check. Such segments are refused rather than guessed at.
+    """
+    if part.endswith("."):
+        return "has a segment ending with '.' (Azure's naming rules advise against it)"
+    if not part.strip(". "):
+        return "has a segment of only dots and spaces"
+    return None
+
+
+def _addressable_prefix(parts: Sequence[str]) -> int:
+    """How many leading segments of a listed blob name a path could address.
+
+    Listings show a blob only if all its segments are addressable; otherwise just the directories
+    above the first bad segment (``a//b`` shows ``a``, as the service's own delimiter listing does).
+    """
+    for index, part in enumerate(parts):
+        if part in ("", ".", "..") or _segment_problem(part) or _character_problem(part):
+            return index
+    return len(parts)
 
 
 @dataclass(frozen=True)
@@ -125,11 +197,14 @@ def _uri(scheme: str, container: str, key: str) -> str:
 
 
 def _parse(uri: object, what: str = "path") -> _Path:
-    """Split and normalise a URI; PathOutsideStoreError if it is not an ``az://``/``abfs://`` URI.
+    """Check, split and normalise a URI; PathOutsideStoreError if it cannot name a blob of a container.
 
-    ``.`` and empty segments are dropped, ``..`` removes the previous segment. Nothing is decoded:
-    ``az://c/a b`` names the blob ``a b``. An unusable value is described, never echoed: it could
-    be a URL carrying a SAS.
+    The one place path rules live (docs/artifact_store.md, "Paths"): refused characters (``\\``,
+    controls, noncharacters); ``.`` and empty segments dropped, ``..`` removing the previous one
+    (never above the container); segments ending in ``.`` refused; at most 1,024 characters and
+    254 segments. Nothing is decoded or Unicode-normalised: ``%2F``, ``?`` and ``#`` are literal
+    characters of the blob name, as the SDK sends them (percent-encoded) and the service stores
+    them. An unusable value is described, never echoed: it could be a URL carrying a SAS.
     """
     if not isinstance(uri, str):
         raise PathOutsideStoreError(
@@ -142,6 +217,9 @@ def _parse(uri: object, what: str = "path") -> _Path:
         raise PathOutsideStoreError(
             f"{what} must be an az://container/path or abfs://container/path URI{got}"
         )
+    problem = _character_problem(rest)
+    if problem is not None:
+        raise PathOutsideStoreError(f"{what} {problem}")
     container, _, path = rest.partition("/")
     if "@" in container:
         raise PathOutsideStoreError(
@@ -159,17 +237,42 @@ def _parse(uri: object, what: str = "path") -> _Path:
             continue
         if part == "..":
             if not parts:
-                raise PathOutsideStoreError(f"{what} {uri!r} climbs above its container with '..'")
+                raise PathOutsideStoreError(f"{what} climbs above its container with '..'")
             parts.pop()
-        else:
-            parts.append(part)
+            continue
+        problem = _segment_problem(part)
+        if problem is not None:
+            raise PathOutsideStoreError(f"{what} {problem}")
+        parts.append(part)
+    if len(parts) > MAX_PATH_SEGMENTS:
+        raise PathOutsideStoreError(
+            f"{what} has {len(parts)} segments; a blob name may have at most {MAX_PATH_SEGMENTS}"
+        )
+    length = len("/".join(parts))
+    if length > MAX_BLOB_NAME_LENGTH:
+        raise PathOutsideStoreError(
+            f"{what} names a blob of {length} characters; at most {MAX_BLOB_NAME_LENGTH} are allowed"
+        )
     return _Path(scheme, container, tuple(parts))
+
+
+def normalize_uri(uri: str) -> str:
+    """The normalised form of an ``az://``/``abfs://`` URI, as every store method and CLI guard uses it.
+
+    ``az://c/a/./b/../x//`` → ``az://c/a/x``; ``az://c/.`` → ``az://c``. No request is made;
+    PathOutsideStoreError if the URI breaks a path rule (see docs/artifact_store.md, "Paths").
+    """
+    return _parse(uri).uri
 
 
 def container_root(uri: str) -> str:
     """``az://container`` for any path in it (the CLI's store root); PathOutsideStoreError if invalid."""
     parsed = _parse(uri)
     return _uri(parsed.scheme, parsed.container, "")
+
+
+def _nfc(parts: Sequence[str]) -> tuple[str, ...]:
+    return tuple(unicodedata.normalize("NFC", part) for part in parts)
 
 
 def _is_marker(name: str, metadata: Mapping[str, str] | None) -> bool:
@@ -451,11 +554,15 @@ class AzureArtifactStore:
         """Parse ``path`` and refuse it unless it is the root or below it. No request is made."""
         parsed = _parse(path)
         root = self._root
-        inside = parsed.container == root.container and parsed.parts[: len(root.parts)] == root.parts
+        head = parsed.parts[: len(root.parts)]
+        inside = parsed.container == root.container and head == root.parts
         if pattern and inside:
-            inside = not any(_has_magic(p) for p in parsed.parts[: len(root.parts)])
+            inside = not any(_has_magic(p) for p in head)
         if not inside:
-            raise PathOutsideStoreError(f"{parsed.uri} is outside the store root {root.uri}")
+            why = ""
+            if parsed.container == root.container and _nfc(head) == _nfc(root.parts):
+                why = " (it differs only in Unicode normalisation: the service stores names exactly as given)"
+            raise PathOutsideStoreError(f"{parsed.uri} is outside the store root {root.uri}{why}")
         return parsed
 
     def _is_root(self, path: _Path) -> bool:
@@ -513,11 +620,12 @@ class AzureArtifactStore:
         listing = self._run(lambda cc: list_entries(cc, prefix, delimiter="/"), action=action, uri=path.uri)
         for item in listing:
             name = item.name[len(prefix) :]
-            if not name or name in (".", ".."):
-                continue  # the directory's own trailing-slash marker, or an unaddressable name
             if item.is_prefix:  # "name/"
-                name = name.rstrip("/")
-                if name and name not in dirs:
+                name = name[:-1]
+            if not name or _addressable_prefix((name,)) == 0:
+                continue  # the directory's own trailing-slash marker, or a name no path can address
+            if item.is_prefix:
+                if name not in dirs:
                     dirs[name] = _dir_stat(path_of(name), name)
             elif _is_marker(item.name, item.metadata):
                 dirs[name] = _stat_of(path_of(name), name, item, is_dir=True)
@@ -593,6 +701,8 @@ class AzureArtifactStore:
         if not entries and not self._is_root(parsed):
             props = self._head(parsed, "list")
             if props is None:
+                if self._has_children(parsed, "list"):
+                    return []  # only blobs no path can address are below it (docs: "Paths")
                 raise ArtifactNotFoundError(f"cannot list {parsed.uri}: no such directory")
             if not _is_marker(parsed.key, props.metadata):
                 raise ArtifactStoreError(f"cannot list {parsed.uri}: it is a file, not a directory")
@@ -627,7 +737,10 @@ class AzureArtifactStore:
             marker = _is_marker(blob.name, blob.metadata)
             if parts and parts[-1] == "":
                 parts = parts[:-1]
-            if not parts or any(p in ("", ".", "..") for p in parts):
+            addressable = _addressable_prefix(parts)
+            if addressable < len(parts):  # only the directories above the bad segment show
+                parts, marker = parts[:addressable], True
+            if not parts:
                 continue
             dir_parts = parts if marker else parts[:-1]
             for depth in range(len(dir_parts)):
@@ -691,10 +804,7 @@ class AzureArtifactStore:
         skip = len(base.parts)
         for blob in self._list_tree(base, "glob"):
             parts = tuple(p for p in blob.name.split("/")[skip:])
-            if parts and parts[-1] == "":
-                parts = parts[:-1]
-            if not parts or any(p in ("", ".", "..") for p in parts):
-                continue
+            parts = parts[: _addressable_prefix(parts)]
             for depth in range(1, len(parts) + 1):
                 found.add(parts[:depth])
         matches = [p for p in found if _match_parts(rest, p)]

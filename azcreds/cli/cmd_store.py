@@ -4,8 +4,10 @@ The store root of each call is the container of its URI; credentials come from `
 or, without it, the implicit ``AZURE_STORAGE_*`` chain. Transfers stream (nothing is held whole),
 show a progress bar on standard error when it is a terminal and the file is over 4 MiB, and are
 all-or-nothing: an interrupted ``put`` leaves no blob, an interrupted ``get`` no local file.
-Exit codes: 1 for a missing path or a service failure, 2 for bad input (an invalid URI, a taken
-destination without ``--overwrite``, a local path that is not a file).
+URIs are normalised by the store's path rules first, and every guard compares the normalised path.
+Exit codes: 1 for a missing path or a service failure, 2 for bad input (an invalid URI, a whole
+container given to ``rm``/``put``/``get``, a taken destination without ``--overwrite``, a local
+path that is not a file).
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def _store(uri: str, secret: str | None) -> AzureArtifactStore:
 
     with _bad_input():
         return AzureArtifactStore(container_root(uri), secret=secret)
+
+
+def _normalized(uri: str) -> str:
+    """``uri`` as the store uses it (``.``, ``..`` and ``//`` applied); bad input if it breaks a path rule.
+
+    Every guard below compares this, never the string as typed: ``az://c/x/..`` is ``az://c``.
+    """
+    from azcreds.artifact_store import normalize_uri
+
+    with _bad_input():
+        return normalize_uri(uri)
 
 
 def _ignore(count: int) -> None:
@@ -151,19 +164,21 @@ def put(
 ) -> None:
     """Upload LOCAL to URI (a URI ending in / gets LOCAL's file name)."""
     store = _store(uri, secret)
-    target = uri
+    target = _normalized(uri)
+    path = None if local == "-" else Path(local).expanduser()
+    if path is None and uri.endswith("/"):
+        raise BadInput("give the full destination URI when uploading standard input")
+    if path is not None:
+        if not path.is_file():
+            raise BadInput(f"{local}: {'is a directory' if path.is_dir() else 'no such file'}")
+        if uri.endswith("/"):
+            target = _normalized(f"{target}/{path.name}")
+    if target == store.root:
+        raise BadInput(f"{target} is a whole container: give a file path inside it")
     size: int | None = None
     with contextlib.ExitStack() as stack:
-        if local == "-":
-            if uri.endswith("/"):
-                raise BadInput("give the full destination URI when uploading standard input")
-            source: IO[bytes] = sys.stdin.buffer
-        else:
-            path = Path(local).expanduser()
-            if not path.is_file():
-                raise BadInput(f"{local}: {'is a directory' if path.is_dir() else 'no such file'}")
-            if uri.endswith("/"):
-                target = uri + path.name
+        source: IO[bytes] = sys.stdin.buffer
+        if path is not None:
             try:
                 source = stack.enter_context(path.open("rb"))
             except OSError as exc:
@@ -184,14 +199,17 @@ def get(
 ) -> None:
     """Download URI to LOCAL (an existing directory gets URI's file name)."""
     store = _store(uri, secret)
+    uri = _normalized(uri)
     if local == "-":
         with _bad_input(), store.open(uri, "rb") as blob:
             _copy(blob, sys.stdout.buffer, store.block_size, _ignore)
         sys.stdout.flush()
         return
+    if uri == store.root:
+        raise BadInput(f"{uri} is a whole container: give a file path inside it")
     path = Path(local).expanduser()
     if path.is_dir():
-        path = path / uri.rstrip("/").rsplit("/", 1)[-1]
+        path = path / uri.rsplit("/", 1)[-1]  # a normalised name: never "", "." or ".."
     if path.exists() and not overwrite:
         raise BadInput(f"{path}: exists (use --overwrite to replace it)")
     if not path.parent.is_dir():
@@ -226,14 +244,14 @@ def rm(
     secret: SecretOption = None,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Remove a directory tree.")] = False,
 ) -> None:
-    """Remove a file (or, with -r, a directory and everything in it)."""
-    from azcreds.artifact_store import container_root
+    """Remove a file (or, with -r, a directory and everything in it); never a whole container."""
     from azcreds.errors import ArtifactNotFoundError, ArtifactStoreError
 
     store = _store(uri, secret)
+    uri = _normalized(uri)
+    if uri == store.root:  # az://c, az://c/., az://c/x/.., abfs://c//: the container itself
+        raise BadInput(f"refusing to remove {uri}, a whole container; name a path inside it")
     with _bad_input():
-        if container_root(uri).rstrip("/") == uri.rstrip("/"):
-            raise BadInput("refusing to remove a whole container; name a path inside it")
         if recursive:
             if store.stat(uri).is_dir:
                 store.rmtree(uri)

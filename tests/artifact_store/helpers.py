@@ -1,4 +1,4 @@
-"""Shared pieces of the artifact-store tests: credentials for Azurite and a request counter.
+"""Shared pieces of the artifact-store tests: credentials for Azurite, a request counter, a CLI runner.
 
 The fixtures built on them are in :mod:`tests.artifact_store.fixtures` (loaded with
 ``pytest_plugins``). Test stores use a 64 KiB block size so multi-block files stay cheap.
@@ -6,12 +6,17 @@ The fixtures built on them are in :mod:`tests.artifact_store.fixtures` (loaded w
 
 from __future__ import annotations
 
+import io
+import sys
 import threading
 from typing import Any
+
+import pytest
 
 from azcreds.credentials import AzureCredentials
 from azcreds.schemas import parse_secret
 from azcreds.testing import AzuriteServer
+from tests.cli.helpers import Result
 
 BLOCK = 64 * 1024
 
@@ -61,3 +66,23 @@ def account_key_credentials(azurite: AzuriteServer, key: str | None = None) -> A
         "account_url": azurite.blob_endpoint,
     }
     return AzureCredentials.from_secret(parse_secret("azure-account-key", fields), name=None, source="env")
+
+
+class StoreCli:
+    """``cli("store", "ls", uri, stdin=b"...")``: ``azcreds.cli.main`` in this process, bytes stdin."""
+
+    def __init__(self, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+        self._capsys = capsysbinary
+        self._monkeypatch = monkeypatch
+
+    def __call__(self, *args: str, stdin: bytes = b"") -> Result:
+        from azcreds import clear_cache
+        from azcreds.cli import main
+
+        self._capsys.readouterr()
+        self._monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        clear_cache()
+        code = main(list(args))
+        out, err = self._capsys.readouterr()
+        self.stdout_bytes = out
+        return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))

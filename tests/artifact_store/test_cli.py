@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -13,30 +12,10 @@ from azure.storage.blob import ContainerClient
 
 from azcreds.cli import cmd_store
 from azcreds.testing import AzuriteServer
-from tests.artifact_store.helpers import BLOCK
-from tests.cli.helpers import Result, child_env, run_in_pty
+from tests.artifact_store.helpers import BLOCK, StoreCli
+from tests.cli.helpers import child_env, run_in_pty
 
 pytest_plugins = ["tests.artifact_store.fixtures"]
-
-
-class StoreCli:
-    """``cli("store", "ls", uri, stdin=b"...")``: ``azcreds.cli.main`` in this process, bytes stdin."""
-
-    def __init__(self, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-        self._capsys = capsysbinary
-        self._monkeypatch = monkeypatch
-
-    def __call__(self, *args: str, stdin: bytes = b"") -> Result:
-        from azcreds import clear_cache
-        from azcreds.cli import main
-
-        self._capsys.readouterr()
-        self._monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-        clear_cache()
-        code = main(list(args))
-        out, err = self._capsys.readouterr()
-        self.stdout_bytes = out
-        return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
 
 @pytest.fixture
@@ -173,3 +152,64 @@ def test_progress_bar_only_on_a_terminal(
     assert b"put big.bin" in output
     assert "━".encode() in output
     assert raw.get_blob_client("big.bin").get_blob_properties().size == big.stat().st_size
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "az://{c}",
+        "az://{c}/",
+        "az://{c}/.",
+        "az://{c}/./",
+        "az://{c}/x/..",
+        "abfs://{c}/.",
+        "az://{c}/keep/..//",
+    ],
+)
+@pytest.mark.parametrize("flags", [("-r",), ()])
+def test_rm_refuses_every_spelling_of_the_container_root(
+    cli: StoreCli, container_name: str, raw: ContainerClient, spelling: str, flags: tuple[str, ...]
+) -> None:
+    for name in ("keep/a", "x/b", "c"):
+        raw.upload_blob(name, b"1")
+    line = cli("store", "rm", *flags, spelling.format(c=container_name)).assert_clean_error(2)
+    assert "whole container" in line
+    assert sorted(raw.list_blob_names()) == ["c", "keep/a", "x/b"]
+
+
+@pytest.mark.parametrize(
+    ("uri", "needle"),
+    [
+        ("az://{c}/root/a\\..\\..\\outside.txt", "backslash"),
+        ("az://{c}/x\\..", "backslash"),
+        ("az://{c}/a\x1fb", "U+001F"),
+        ("az://{c}/.../x", "ending with '.'"),
+    ],
+)
+def test_put_get_and_rm_refuse_paths_that_break_the_rules(
+    cli: StoreCli, container_name: str, raw: ContainerClient, tmp_path: Path, uri: str, needle: str
+) -> None:
+    raw.upload_blob("outside.txt", b"1")
+    uri = uri.format(c=container_name)
+    for args in (("put", "-", uri), ("get", uri, str(tmp_path)), ("rm", "-r", uri)):
+        assert needle in cli("store", *args, stdin=b"x").assert_clean_error(2)
+    assert list(raw.list_blob_names()) == ["outside.txt"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_put_and_get_use_the_normalised_path(
+    cli: StoreCli, container_name: str, raw: ContainerClient, tmp_path: Path
+) -> None:
+    base = f"az://{container_name}"
+    assert (
+        cli("store", "put", "-", f"{base}/a/./b/../f.txt", stdin=b"f").out
+        == f"uploaded 1 bytes to {base}/a/f.txt\n"
+    )
+    assert list(raw.list_blob_names()) == ["a/f.txt"]
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli("store", "get", f"{base}/a/f.txt/x/..", str(out)).code == 0  # named f.txt, not ".."
+    assert (out / "f.txt").read_bytes() == b"f"
+    assert "whole container" in cli("store", "get", f"{base}/a/..", str(out)).assert_clean_error(2)
+    assert "whole container" in cli("store", "put", "-", f"{base}/a/..", stdin=b"x").assert_clean_error(2)
+    assert cli("store", "rm", f"{base}/a/./f.txt").out == f"removed {base}/a/f.txt\n"
