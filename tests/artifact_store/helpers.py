@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +17,11 @@ from azcreds.credentials import AzureCredentials
 from azcreds.schemas import parse_secret
 from azcreds.testing import AzuriteServer
 from tests.cli.helpers import Result
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+
+    from azcreds.artifact_store import AzureArtifactStore
 
 BLOCK = 64 * 1024
 
@@ -86,3 +91,22 @@ class StoreCli:
         out, err = self._capsys.readouterr()
         self.stdout_bytes = out
         return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def uri(store: AzureArtifactStore, *parts: str) -> str:
+    return "/".join([store.root, *parts])
+
+
+def put(store: AzureArtifactStore, path: str, data: bytes = b"x") -> None:
+    with store.open(path, "wb") as f:
+        f.write(data)
+
+
+def get(store: AzureArtifactStore, path: str) -> bytes:
+    with store.open(path, "rb") as f:
+        return f.read()
+
+
+def committed_blocks(raw: ContainerClient, name: str) -> int:
+    committed, _ = raw.get_blob_client(name).get_block_list("committed")
+    return len(committed)

@@ -1,4 +1,4 @@
-"""The store's listings (``azcreds._blob_listing``) against the SDK's own, on Azurite.
+"""The store's listings (``azcreds.artifact_store.listing``) against the SDK's own, on Azurite.
 
 The store reads ``List Blobs`` replies with ElementTree instead of the SDK's deserializer; these
 tests hold it to the SDK: the same entries, fields and pages, the same errors, the same requests.
@@ -20,8 +20,8 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-from azcreds._blob_listing import fast_entries, list_entries, sdk_entries
 from azcreds.artifact_store import AzureArtifactStore
+from azcreds.artifact_store.listing import fast_entries, list_entries, sdk_entries
 from azcreds.credentials import AzureCredentials
 from azcreds.schemas import parse_secret
 from azcreds.testing import AzuriteServer
@@ -144,7 +144,7 @@ def test_store_listings_and_stats_agree(
 
 def test_encoded_names_are_decoded() -> None:
     """The service percent-encodes names XML cannot carry and says so with Encoded="true"."""
-    from azcreds._blob_listing import _parse_page
+    from azcreds.artifact_store.listing import _parse_page
 
     body = (
         b'<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs>'

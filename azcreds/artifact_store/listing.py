@@ -1,4 +1,4 @@
-"""Container listings for the artifact store: the SDK's request and pipeline, a lighter reading of the reply.
+"""Container listings: the SDK's List Blobs request and pipeline, a lighter reading; folder markers.
 
 ``ContainerClient.list_blobs``/``walk_blobs`` turn every listed blob into generated models and then
 into ``BlobProperties`` through azure-core's generic XML deserializer. Measured on the project's
@@ -11,6 +11,9 @@ retries, hooks and logging policy are all the SDK's), reads those fields with El
 with azure-core's ``ItemPaged``. Anything but a 200, or an SDK without ``_send_request``, goes back
 to the public ``list_blobs``/``walk_blobs``, so errors are exactly the SDK's (a refused listing costs
 one more request). tests/artifact_store/test_listing.py holds both ways to the same entries.
+
+Folder markers (zero-length blobs with ``hdi_isfolder=true`` metadata, as ADLS Gen2 writes them)
+are recognised here too, since a listing is where they show up.
 """
 
 from __future__ import annotations
@@ -18,15 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
     from azure.storage.blob import BlobProperties, ContainerClient
-
-__all__ = ["Listed", "NotListed", "fast_entries", "list_entries", "sdk_entries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,3 +168,17 @@ def _blob(element: Element, parse_date: Callable[[str], datetime]) -> Listed:
         content_type=prop("Content-Type") or None,
         metadata={m.tag: m.text or "" for m in metadata} if metadata is not None else {},
     )
+
+
+FOLDER_MARKER_METADATA: Final = {"hdi_isfolder": "true"}
+"""Metadata of the zero-length blob that marks an (empty) directory, as ADLS Gen2 writes it."""
+
+
+def _is_marker(name: str, metadata: Mapping[str, str] | None) -> bool:
+    """Whether a blob marks a directory: ``hdi_isfolder``/``is_directory`` metadata, or a trailing ``/``."""
+    if name.endswith("/"):
+        return True
+    for key, value in (metadata or {}).items():
+        if key.lower() in ("hdi_isfolder", "is_directory") and str(value).lower() == "true":
+            return True
+    return False
