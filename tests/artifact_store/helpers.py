@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -110,3 +111,30 @@ def get(store: AzureArtifactStore, path: str) -> bytes:
 def committed_blocks(raw: ContainerClient, name: str) -> int:
     committed, _ = raw.get_blob_client(name).get_block_list("committed")
     return len(committed)
+
+
+STORE_CALLS: list[Callable[[AzureArtifactStore, str], object]] = [
+    # Every store method, called with path p (the other path of a copy or rename inside the root):
+    # for the tests that a refused path sends no request, whatever the method.
+    lambda s, p: s.open(p, "rb"),
+    lambda s, p: s.open(p, "wb"),
+    lambda s, p: s.open(p, "x"),
+    lambda s, p: s.exists(p),
+    lambda s, p: s.isdir(p),
+    lambda s, p: s.listdir(p),
+    lambda s, p: s.scandir(p),
+    lambda s, p: s.glob(p),
+    lambda s, p: s.glob(p + "/*"),
+    lambda s, p: s.glob(p + "/**"),
+    lambda s, p: s.makedirs(p),
+    lambda s, p: s.mkdir(p),
+    lambda s, p: s.remove(p),
+    lambda s, p: s.rmtree(p),
+    lambda s, p: s.stat(p),
+    lambda s, p: s.size(p),
+    lambda s, p: list(s.walk(p)),
+    lambda s, p: s.copyfile(s.root + "/a", p),
+    lambda s, p: s.copyfile(p, s.root + "/a"),
+    lambda s, p: s.rename(p, s.root + "/a"),
+    lambda s, p: s.rename(s.root + "/a", p, overwrite=True),
+]

@@ -24,7 +24,7 @@ from azcreds.artifact_store import (
 from azcreds.credentials import AzureCredentials
 from azcreds.errors import PathOutsideStoreError
 from azcreds.testing import AzuriteServer, unique_container_name
-from tests.artifact_store.helpers import RequestCounter
+from tests.artifact_store.helpers import STORE_CALLS, RequestCounter
 
 pytest_plugins = ["tests.artifact_store.fixtures"]
 
@@ -130,29 +130,6 @@ def test_the_limits_count_the_whole_blob_name_including_the_root(creds: AzureCre
 # ------------------------------------------------------------------------ every method, no request
 
 
-CALLS: list[Callable[[AzureArtifactStore, str], object]] = [
-    lambda s, p: s.open(p, "rb"),
-    lambda s, p: s.open(p, "wb"),
-    lambda s, p: s.open(p, "x"),
-    lambda s, p: s.exists(p),
-    lambda s, p: s.isdir(p),
-    lambda s, p: s.listdir(p),
-    lambda s, p: s.scandir(p),
-    lambda s, p: s.glob(p),
-    lambda s, p: s.glob(p + "/**"),
-    lambda s, p: s.makedirs(p),
-    lambda s, p: s.mkdir(p),
-    lambda s, p: s.remove(p),
-    lambda s, p: s.rmtree(p),
-    lambda s, p: s.stat(p),
-    lambda s, p: s.size(p),
-    lambda s, p: list(s.walk(p)),
-    lambda s, p: s.copyfile(s.root + "/a", p),
-    lambda s, p: s.copyfile(p, s.root + "/a"),
-    lambda s, p: s.rename(p, s.root + "/a"),
-    lambda s, p: s.rename(s.root + "/a", p, overwrite=True),
-]
-
 ESCAPES = [
     "{r}/a\\..\\..\\outside.txt",
     "{r}\\..\\outside.txt",
@@ -166,7 +143,7 @@ ESCAPES = [
 
 
 @pytest.mark.parametrize("template", ESCAPES)
-@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("call", STORE_CALLS)
 def test_every_method_refuses_before_any_request(
     creds: AzureCredentials,
     counter: RequestCounter,

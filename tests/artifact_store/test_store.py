@@ -25,7 +25,15 @@ from azcreds.errors import (
 )
 from azcreds.schemas import parse_secret
 from azcreds.testing import AzuriteServer, generate_account_key
-from tests.artifact_store.helpers import BLOCK, RequestCounter, account_key_credentials, get, put, uri
+from tests.artifact_store.helpers import (
+    BLOCK,
+    STORE_CALLS,
+    RequestCounter,
+    account_key_credentials,
+    get,
+    put,
+    uri,
+)
 
 pytest_plugins = ["tests.artifact_store.fixtures"]
 
@@ -99,29 +107,7 @@ OUTSIDE = [
 
 
 @pytest.mark.parametrize("template", OUTSIDE)
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda s, p: s.open(p, "rb"),
-        lambda s, p: s.open(p, "wb"),
-        lambda s, p: s.exists(p),
-        lambda s, p: s.isdir(p),
-        lambda s, p: s.listdir(p),
-        lambda s, p: s.scandir(p),
-        lambda s, p: s.glob(p + "/*"),
-        lambda s, p: s.makedirs(p),
-        lambda s, p: s.mkdir(p),
-        lambda s, p: s.remove(p),
-        lambda s, p: s.rmtree(p),
-        lambda s, p: s.stat(p),
-        lambda s, p: s.size(p),
-        lambda s, p: list(s.walk(p)),
-        lambda s, p: s.copyfile(s.root + "/a", p),
-        lambda s, p: s.copyfile(p, s.root + "/a"),
-        lambda s, p: s.rename(p, s.root + "/a"),
-        lambda s, p: s.rename(s.root + "/a", p, overwrite=True),
-    ],
-)
+@pytest.mark.parametrize("call", STORE_CALLS)
 def test_paths_outside_the_root_are_refused_before_any_request(
     creds: AzureCredentials, counter: RequestCounter, container_name: str, template: str, call: object
 ) -> None:
