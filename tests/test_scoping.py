@@ -276,3 +276,19 @@ def test_a_managed_identity_mints_a_user_delegation_sas(
     own = scoped.blob_service_client(retry_total=0).get_container_client(container)
     assert [b.name for b in own.list_blobs()] == ["data/a.csv", "data/b.csv"]
     assert refused(lambda: own.upload_blob("data/new.csv", b"no")) == 403
+
+
+def test_a_user_delegation_sas_pickles_without_the_client_secret(
+    sp_creds: AzureCredentials, entra_authority: EntraAuthority
+) -> None:
+    import pickle
+
+    container = unique_container_name()
+    prepare(sp_creds, container)
+    scoped = sp_creds.scoped(container, permissions="r", ttl="5m")
+    payload = pickle.dumps(scoped)
+    secret = entra_authority.app.client_secret
+    assert secret.encode() not in payload
+    assert secret not in repr(scoped) + str(scoped)
+    back = pickle.loads(payload)
+    assert back.blob_service_client(retry_total=0).get_blob_client(container, "data/a.csv").exists()
