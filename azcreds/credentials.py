@@ -174,7 +174,8 @@ class AzureCredentials:
 
     def __str__(self) -> str:
         who = f"{self.name!r}" if self.name is not None else "implicit credentials"
-        return f"{who} ({self.schema_id}) for {self.account_url} from {self.source}"
+        scoped = f", scoped to {self.scope}" if self.scope is not None else ""
+        return f"{who} ({self.schema_id}) for {self.account_url} from {self.source}{scoped}"
 
 
 def _resolve_reference(name: str | None, source: Source, schema_id: str) -> AzureCredentials:

@@ -292,3 +292,38 @@ def test_a_user_delegation_sas_pickles_without_the_client_secret(
     assert secret not in repr(scoped) + str(scoped)
     back = pickle.loads(payload)
     assert back.blob_service_client(retry_total=0).get_blob_client(container, "data/a.csv").exists()
+
+
+def test_a_directory_sas_is_signed_for_the_prefix_and_azurite_refuses_it(key_creds: AzureCredentials) -> None:
+    """The hierarchical-namespace path: no emulator has one, so the signing is checked here and
+    the refusal of ``sr=d`` on a flat namespace is Azurite's (a prefix is never a container SAS)."""
+    container = unique_container_name()
+    prepare(key_creds, container)
+    now = datetime.now(UTC)
+    account_key = key_creds.credential.named_key.key
+    token = azcreds.scoping._sign(
+        key_creds,
+        container,
+        "data",
+        "rl",
+        now - timedelta(minutes=15),
+        now + timedelta(minutes=10),
+        account_key=account_key,
+        user_delegation_key=None,
+        directory=True,
+    )
+    params = {k: v[0] for k, v in parse_qs(token).items()}
+    assert (params["sr"], params["sdd"], params["sp"]) == ("d", "1", "rl")
+    from azure.core.credentials import AzureSasCredential
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient(key_creds.account_url, credential=AzureSasCredential(token), retry_total=0)
+    blob = service.get_blob_client(container, "data/a.csv")
+    assert refused(lambda: blob.download_blob().readall()) == 403
+
+
+def test_scoped_credentials_say_what_they_allow(key_creds: AzureCredentials) -> None:
+    container = unique_container_name()
+    scoped = key_creds.scoped(container, permissions="rl", ttl="10m")
+    assert f"scoped to az://{container} (rl) until " in str(scoped)
+    assert "sig=" not in str(scoped) + repr(scoped)

@@ -44,7 +44,12 @@ class Resolution:
 
 
 class ResolverChain:
-    """Resolvers asked in order. A miss moves on, a failure stops, all misses → SecretNotFoundError."""
+    """Resolvers asked in order. A miss moves on, a failure stops, all misses → SecretNotFoundError.
+
+    ``pickle_as_reference=True`` makes the credentials it returns pickle as references that
+    ``resolve_credentials(name)`` resolves again where they are unpickled; the default chains set
+    it, and a chain of your own should only if the default chain finds the same secrets.
+    """
 
     def __init__(self, resolvers: Sequence[Resolver], *, pickle_as_reference: bool = False) -> None:
         self.resolvers: tuple[Resolver, ...] = tuple(resolvers)
