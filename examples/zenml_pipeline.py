@@ -56,7 +56,13 @@ def consume(
     store = Client().active_stack.artifact_store  # the azcreds flavor's component
     source = store.store.credentials.source  # which resolver answered: never the secret itself
     print(f"consume: {len(raw_bytes)} bytes, {len(frame)} rows, credentials from {source}")
-    return {"bytes": len(raw_bytes), "text": text, "params": params, "x_sum": int(frame["x"].sum()), "source": source}
+    return {
+        "bytes": len(raw_bytes),
+        "text": text,
+        "params": params,
+        "x_sum": int(frame["x"].sum()),
+        "source": source,
+    }
 
 
 @pipeline(enable_cache=False)
@@ -114,7 +120,10 @@ def main(report_path: str | None) -> int:
         azurite = stack.enter_context(AzuriteServer(accounts={"zenmlaccount": account_key}))
         vault = stack.enter_context(KeyVaultServer(certificates=certs))
         identity = stack.enter_context(ManagedIdentityEndpoint())
-        print(f"Azurite {azurite.blob_endpoint}, Key Vault {vault.vault_url}, identity {identity.app_service_url}")
+        print(
+            f"Azurite {azurite.blob_endpoint}, Key Vault {vault.vault_url}, "
+            f"identity endpoint {identity.app_service_url}"
+        )
         connection_string = azurite.connection_string
         os.environ.update(
             ZENML_CONFIG_PATH=str(tmp / "zenml"),  # a throwaway ZenML client and local store
@@ -128,11 +137,14 @@ def main(report_path: str | None) -> int:
             **identity.app_service_env(),
         )
         containers = {
-            case: unique_container_name(prefix) for case, prefix in (("zenml", "zs"), ("keyvault", "kv"), ("implicit", "im"))
+            case: unique_container_name(prefix)
+            for case, prefix in (("zenml", "zs"), ("keyvault", "kv"), ("implicit", "im"))
         }
         roots = {case: f"az://{container}/zenml" for case, container in containers.items()}
 
-        zenml_cli("artifact-store", "flavor", "register", "azcreds.integrations.zenml.AzcredsArtifactStoreFlavor")
+        zenml_cli(
+            "artifact-store", "flavor", "register", "azcreds.integrations.zenml.AzcredsArtifactStoreFlavor"
+        )
         runs: dict[str, str] = {}
 
         # 1. The secret in ZenML's secret store, with the seed's `azure` schema fields.
@@ -175,7 +187,8 @@ def main(report_path: str | None) -> int:
 
             service = BlobServiceClient.from_connection_string(connection_string)
             listing = {
-                c.name: sorted(service.get_container_client(c.name).list_blob_names()) for c in service.list_containers()
+                c.name: sorted(service.get_container_client(c.name).list_blob_names())
+                for c in service.list_containers()
             }
             report = {
                 "canary": account_key,
@@ -229,7 +242,9 @@ def load(runs: dict[str, str]) -> dict[str, Any]:
             for stream in step_run.log_collection or []:
                 if stream.artifact_store_id is None or stream.uri is None:
                     continue
-                model = client.get_stack_component(StackComponentType.ARTIFACT_STORE, stream.artifact_store_id)
+                model = client.get_stack_component(
+                    StackComponentType.ARTIFACT_STORE, stream.artifact_store_id
+                )
                 artifact_store = StackComponent.from_model(model)
                 lines += [entry.message for entry in fetch_log_records(artifact_store, stream.uri, 10_000)]
             logs[case][step_name] = lines

@@ -46,14 +46,13 @@ class ZenMLSecretResolver:
         if name is None:
             raise ResolverUnavailableError("ZenML's secret store holds named secrets only")
         validate_secret_name(name)
-        server = "ZenML's store"
+        server = _store_name(self._client)
         try:
             client = self._client
             if client is None:
                 from zenml.client import Client
 
                 client = self._client = Client()
-            server = _store_name(client)
             secret = client.get_secret_by_name_and_private_status(name)
         except KeyError:
             raise ResolverUnavailableError(f"no secret {name!r} in {server}") from None
@@ -63,23 +62,32 @@ class ZenMLSecretResolver:
 
 
 def _store_name(client: Any) -> str:
-    """``ZenML server at https://host:port`` or ``ZenML's local store``: no path, query or user."""
+    """``ZenML server at http://host:port`` or ``ZenML's local store``, read without connecting.
+
+    Only scheme, host and port of a server URL are shown (never a path, query or user).
+    """
     try:
-        config = client.zen_store.config
+        if client is not None:
+            config = client.zen_store.config
+        else:
+            from zenml.config.global_config import GlobalConfiguration
+
+            config = GlobalConfiguration().store_configuration
         url = str(config.url)
         kind = str(getattr(config.type, "value", config.type))
-    except Exception as exc:
-        raise _failure(exc, "ZenML's store") from None
+    except Exception:
+        return "ZenML's store"
     if kind == "rest":
         parts = urlsplit(url)
-        return f"ZenML server at {parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+        port = f":{parts.port}" if parts.port else ""
+        return f"the ZenML server at {parts.scheme}://{parts.hostname}{port}"
     return "ZenML's local store"
 
 
 def _failure(exc: BaseException, server: str) -> Exception:
     """A failure of ZenML itself (unreachable, refused), named by type: its text may carry a URL."""
     kind = type(exc).__name__
-    if "Authoriz" in kind or "Authentica" in kind or "Forbidden" in kind:
+    if "Authoriz" in kind or "Authentica" in kind or "Forbidden" in kind or "Credentials" in kind:
         return PermissionDeniedError(f"{server} refused to read the secret ({kind})")
     return ServiceError(f"{server} could not be reached or failed ({kind})")
 
