@@ -10,7 +10,8 @@ from ``constraints-zenml.txt``) and these tests drive it in child processes of t
 - the same script's ``unreachable`` check, started first and run beside the pipelines (ZenML's
   REST client retries a dead server for ~30 s before it gives up).
 
-Cost on the shared 2-core machine: about 60 s of wall time, most of it the three pipelines.
+Cost: about 60 s of wall time on a quiet 2-core machine (measured 117 s with the machine's load
+average at 8), most of it the three pipelines; the fileio and resolver checks about 20 s.
 The pipeline module runs in the pinned pass only: ``.venv-zenml`` is the same environment whichever
 venv runs pytest, so the ``.venv-latest`` pass would repeat exactly the same run.
 """

@@ -13,7 +13,6 @@ No ``from __future__ import annotations`` here: ZenML converts ``bytes`` paths o
 whose annotation *is* its ``PathType``, found with ``inspect.signature`` at run time.
 """
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, cast
 
@@ -56,15 +55,11 @@ class AzcredsArtifactStore(BaseArtifactStore):
         """The :class:`~azcreds.AzureArtifactStore` behind this component."""
         store = self._azcreds_store
         if store is None:
-            with self._store_lock():
+            with self._filesystem_lock:  # BaseArtifactStore's own, made again after unpickling
                 store = self._azcreds_store
                 if store is None:
                     store = self._azcreds_store = _build_store(self.config)
         return store
-
-    def _store_lock(self) -> Any:
-        lock = getattr(self, "_filesystem_lock", None)
-        return lock if lock is not None else threading.RLock()
 
     def __getstate__(self) -> dict[str, Any]:
         state = cast(dict[str, Any], super().__getstate__())
