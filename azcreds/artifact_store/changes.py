@@ -25,7 +25,7 @@ _BATCH_SIZE: Final = 256  # Azure's limit of sub-requests per blob batch
 class _Changes(_Queries):
     """The operations of :class:`AzureArtifactStore` that change blobs."""
 
-    def makedirs(self, path: str) -> None:
+    def makedirs(self, path: str | bytes) -> None:
         """Make ``path`` and missing parents, each a folder marker; fine if it is already a directory.
 
         Markers go from ``path`` upwards and stop at the first level that has one (down to the
@@ -53,22 +53,32 @@ class _Changes(_Queries):
             if not self._put_marker(level, "make directory"):
                 break
 
-    def mkdir(self, path: str) -> None:
-        """Make one directory (a folder marker), like :func:`os.mkdir`.
+    def mkdir(self, path: str | bytes) -> None:
+        """Make one directory (a folder marker); like ZenML's stores, an existing directory is fine.
 
-        ArtifactExistsError if anything (file or directory) is at ``path``; ArtifactNotFoundError if
-        the parent is not a directory (the store root always counts as one).
+        ArtifactExistsError if a file is at ``path``; ArtifactNotFoundError if the parent is not a
+        directory (the store root always counts as one; a missing container is created for it).
         """
         parsed = self._resolve(path)
         if not parsed.parts:
-            self._create_container(parsed, exist_ok=False)
+            self._create_container(parsed, exist_ok=True)
             return
-        if not self._is_root(parsed):
-            parent = _Path(parsed.scheme, parsed.container, parsed.parts[:-1])
-            if not self._is_root(parent) and not self.isdir(parent.uri):
-                raise ArtifactNotFoundError(f"cannot make directory {parsed.uri}: no parent directory")
-        if self._has_children(parsed, "make directory") or not self._put_marker(parsed, "make directory"):
-            raise ArtifactExistsError(f"cannot make directory {parsed.uri}: it already exists")
+        if self._is_root(parsed):
+            self.makedirs(parsed.uri)
+            return
+        parent = _Path(parsed.scheme, parsed.container, parsed.parts[:-1])
+        if not self._is_root(parent) and not self.isdir(parent.uri):
+            raise ArtifactNotFoundError(f"cannot make directory {parsed.uri}: no parent directory")
+        try:
+            if self._has_children(parsed, "make directory"):
+                return  # a directory already (blobs below it)
+        except ArtifactNotFoundError:  # the parent is the store root, and its container is missing
+            self._create_container(parsed, exist_ok=True)
+        created = self._put_marker(parsed, "make directory")
+        if not created:
+            props = self._head(parsed, "make directory")
+            if props is not None and not _is_marker(parsed.key, props.metadata):
+                raise ArtifactExistsError(f"cannot make directory {parsed.uri}: a file is there")
 
     def _create_container(self, parsed: _Path, *, exist_ok: bool) -> None:
         def create(cc: ContainerClient) -> None:
@@ -82,7 +92,7 @@ class _Changes(_Queries):
 
         self._run(create, action="create container", uri=parsed.uri, exists=(409,))
 
-    def rmtree(self, path: str) -> None:
+    def rmtree(self, path: str | bytes) -> None:
         """Delete a directory and everything below it (files and markers); the container stays."""
         parsed = self._resolve(path)
         names = [b.name for b in self._list_tree(parsed, "remove")]
@@ -116,7 +126,7 @@ class _Changes(_Queries):
                     f"cannot remove tree {parsed.uri}: {len(failed)} deletions failed (HTTP {failed[0]})"
                 )
 
-    def remove(self, path: str) -> None:
+    def remove(self, path: str | bytes) -> None:
         """Delete one file. A directory (marker) is refused: use ``rmtree``."""
         parsed = self._file_path(path)
         props = self._head(parsed, "remove")
@@ -137,7 +147,7 @@ class _Changes(_Queries):
 
         self._run(delete, action=action, uri=parsed.uri)
 
-    def copyfile(self, src: str, dst: str, overwrite: bool = False) -> None:
+    def copyfile(self, src: str | bytes, dst: str | bytes, overwrite: bool = False) -> None:
         """Server-side copy of one file within the account; ``overwrite=False`` is enforced by the service."""
         source, target = self._file_path(src), self._file_path(dst)
         self._copy(source, target, overwrite)
@@ -193,7 +203,7 @@ class _Changes(_Queries):
             return "?" + credential.signature.lstrip("?")
         return ""
 
-    def rename(self, src: str, dst: str, overwrite: bool = False) -> None:
+    def rename(self, src: str | bytes, dst: str | bytes, overwrite: bool = False) -> None:
         """Move one file: server-side copy, then delete the source (only if it did not change)."""
         source, target = self._file_path(src), self._file_path(dst)
         if source.key == target.key:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties, ContainerClient
 
     from azcreds.credentials import AzureCredentials
+    from azcreds.resolvers.chain import ResolverChain
 
 
 MiB: Final = 1024 * 1024
@@ -31,6 +32,10 @@ DEFAULT_MAX_CONCURRENCY: Final = 4
 """Blocks in flight per open file, uploading or reading ahead."""
 
 _T = TypeVar("_T")
+
+# Actions whose request may find the container missing and then create it, once, as adlfs (and so
+# ZenML's own Azure store) does on a first write: the writer's Put Blob, Put Block and Put Block List.
+_CREATES_CONTAINER: Final = frozenset({"write"})
 
 
 class _StoreCore:
@@ -45,6 +50,7 @@ class _StoreCore:
         block_size: int = DEFAULT_BLOCK_SIZE,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         client_kwargs: Mapping[str, Any] | None = None,
+        chain: ResolverChain | None = None,
     ) -> None:
         if secret is not None and credentials is not None:
             raise ValueError("give secret= or credentials=, not both")
@@ -56,6 +62,7 @@ class _StoreCore:
         self._root = root
         self._secret = secret
         self._refreshable = credentials is None
+        self._chain = chain  # None: the default chains (resolve_credentials' cache)
         self.block_size = block_size
         self.max_concurrency = max_concurrency
         self._client_kwargs = dict(client_kwargs or {})
@@ -65,7 +72,7 @@ class _StoreCore:
         if credentials is None:
             from azcreds.resolve import resolve_credentials
 
-            credentials = resolve_credentials(secret)
+            credentials = resolve_credentials(secret, chain=chain)
         self._credentials = credentials
 
     @property
@@ -128,7 +135,7 @@ class _StoreCore:
 
         with self._lock:
             if self._generation == generation:
-                self._credentials = resolve_credentials(self._secret, refresh=True)
+                self._credentials = resolve_credentials(self._secret, refresh=True, chain=self._chain)
                 # The old client is left to the garbage collector: other threads may still be
                 # in a request on it, and closing its session under them would break them.
                 self._client = None
@@ -155,6 +162,12 @@ class _StoreCore:
         try:
             return operation(client)
         except AzureError as exc:
+            if action in _CREATES_CONTAINER and _error_code(exc) == "ContainerNotFound":
+                self._create_missing_container(action, uri)
+                try:
+                    return operation(client)
+                except AzureError as again:
+                    raise _map_error(again, action, uri, exists=exists, overwritable=overwritable) from again
             if not (self._refreshable and _is_auth_failure(exc)):
                 raise _map_error(exc, action, uri, exists=exists, overwritable=overwritable) from exc
         client = self._refresh(generation)
@@ -162,6 +175,19 @@ class _StoreCore:
             return operation(client)
         except AzureError as exc:
             raise _map_error(exc, action, uri, exists=exists, overwritable=overwritable) from exc
+
+    def _create_missing_container(self, action: str, uri: str) -> None:
+        """Create the store's container for a write that found it missing (another writer may win)."""
+
+        def create(cc: ContainerClient) -> None:
+            import contextlib
+
+            from azure.core.exceptions import ResourceExistsError
+
+            with contextlib.suppress(ResourceExistsError):  # another writer made it meanwhile: fine
+                cc.create_container()
+
+        self._run(create, action=f"{action} (creating container {self._root.container!r})", uri=uri)
 
     def close(self) -> None:
         """Close the HTTP session. The store reopens one if used again."""

@@ -117,11 +117,17 @@ def _parse(uri: object, what: str = "path") -> _Path:
     (never above the container); segments ending in ``.`` refused; at most 1,024 characters and
     254 segments. Nothing is decoded or Unicode-normalised: ``%2F``, ``?`` and ``#`` are literal
     characters of the blob name, as the SDK sends them (percent-encoded) and the service stores
-    them. An unusable value is described, never echoed: it could be a URL carrying a SAS.
+    them. ``bytes`` (ZenML's ``PathType`` is ``bytes | str``) are decoded as UTF-8. An unusable
+    value is described, never echoed: it could be a URL carrying a SAS.
     """
+    if isinstance(uri, bytes):  # ZenML's PathType is bytes | str; its own stores decode UTF-8
+        try:
+            uri = uri.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PathOutsideStoreError(f"{what} is bytes that are not valid UTF-8") from None
     if not isinstance(uri, str):
         raise PathOutsideStoreError(
-            f"{what} must be an az:// or abfs:// URI string, not {type(uri).__name__}"
+            f"{what} must be an az:// or abfs:// URI (str or UTF-8 bytes), not {type(uri).__name__}"
         )
     scheme, sep, rest = uri.partition("://")
     scheme = scheme.lower()

@@ -38,26 +38,35 @@ def _match_parts(pattern: Sequence[str], parts: Sequence[str]) -> bool:
 class _Queries(_StoreCore):
     """The read-only half of :class:`AzureArtifactStore`."""
 
-    def exists(self, path: str) -> bool:
-        """Whether a file or directory is at ``path``."""
+    def exists(self, path: str | bytes) -> bool:
+        """Whether a file or directory is at ``path`` (False in a container that does not exist)."""
         parsed = self._resolve(path)
         if self._is_root(parsed):
             return self._container_exists(parsed, "check")
-        if self._head(parsed, "check") is not None:
-            return True
-        return self._has_children(parsed, "check")
+        try:
+            if self._head(parsed, "check") is not None:
+                return True
+            return self._has_children(parsed, "check")
+        except ArtifactNotFoundError:  # only a missing container raises it here
+            return False
 
-    def isdir(self, path: str) -> bool:
-        """Whether ``path`` is a directory: the root, a marker, or a prefix with blobs."""
+    def isdir(self, path: str | bytes) -> bool:
+        """Whether ``path`` is a directory: the root, a marker, or a prefix with blobs.
+
+        False in a container that does not exist (ZenML asks before its first write).
+        """
         parsed = self._resolve(path)
         if self._is_root(parsed):
             return self._container_exists(parsed, "check")
-        if self._has_children(parsed, "check"):
-            return True
-        props = self._head(parsed, "check")
+        try:
+            if self._has_children(parsed, "check"):
+                return True
+            props = self._head(parsed, "check")
+        except ArtifactNotFoundError:  # only a missing container raises it here
+            return False
         return props is not None and _is_marker(parsed.key, props.metadata)
 
-    def stat(self, path: str) -> ArtifactStat:
+    def stat(self, path: str | bytes) -> ArtifactStat:
         """Size, modification time, etag and content type of a file; ``is_dir`` for a directory."""
         parsed = self._resolve(path)
         name = parsed.parts[-1] if parsed.parts else ""
@@ -72,11 +81,11 @@ class _Queries(_StoreCore):
                 return _dir_stat(parsed.uri, name)
         raise ArtifactNotFoundError(f"cannot stat {parsed.uri}: no such file or directory")
 
-    def size(self, path: str) -> int:
+    def size(self, path: str | bytes) -> int:
         """A file's size in bytes (0 for a directory)."""
         return self.stat(path).size
 
-    def scandir(self, path: str) -> list[ArtifactStat]:
+    def scandir(self, path: str | bytes) -> list[ArtifactStat]:
         """The entries of a directory with their stats, files then directories, sorted by name."""
         parsed = self._resolve(path)
         entries = self._list_level(parsed, "list")
@@ -90,13 +99,13 @@ class _Queries(_StoreCore):
                 raise ArtifactStoreError(f"cannot list {parsed.uri}: it is a file, not a directory")
         return sorted(entries, key=lambda e: (e.is_dir, e.name))
 
-    def listdir(self, path: str) -> list[str]:
+    def listdir(self, path: str | bytes) -> list[str]:
         """Names (not paths) of the files and directories in a directory, sorted."""
         return sorted({entry.name for entry in self.scandir(path)})
 
     def walk(
         self,
-        top: str,
+        top: str | bytes,
         topdown: bool = True,
         onerror: Callable[[Exception], object] | None = None,
     ) -> Iterator[tuple[str, list[str], list[str]]]:
@@ -164,7 +173,7 @@ class _Queries(_StoreCore):
         if not topdown:
             yield dirpath, dirnames, filenames
 
-    def glob(self, pattern: str) -> list[str]:
+    def glob(self, pattern: str | bytes) -> list[str]:
         """Files and directories matching ``pattern`` (``*``, ``?``, ``[...]`` per segment; ``**`` any depth).
 
         ``az://c/data/*.csv`` lists one level; a ``**`` pattern lists the tree below its literal

@@ -42,11 +42,19 @@ def resolve(
     ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show every resolver tried and why.")] = False,
     json_: JsonOption = False,
+    zenml: Annotated[
+        bool,
+        typer.Option(
+            "--zenml",
+            help="Use the chain of the azcreds ZenML flavor: ZenML's secret store first, then the named "
+            "chain (needs azcreds[zenml]).",
+        ),
+    ] = False,
 ) -> None:
     """Resolve a secret and show where it came from (never its value)."""
     from azcreds.resolve import explain_resolution
 
-    res = explain_resolution(name)
+    res = _explain_zenml(name) if zenml else explain_resolution(name)
     if json_:
         print_json(_resolution_json(res))
     else:
@@ -65,6 +73,19 @@ def resolve(
         if not json_:
             print_error(str(res.error))
         raise typer.Exit(exit_code_for(res.error))
+
+
+def _explain_zenml(name: str | None) -> Resolution:
+    if name is None:
+        raise BadInput("--zenml needs a secret name: ZenML's secret store holds named secrets only")
+    try:
+        from azcreds.integrations.zenml.secrets import zenml_chain
+    except ImportError:
+        raise BadInput("--zenml needs ZenML: pip install 'azcreds[zenml]'") from None
+    from azcreds.names import validate_secret_name
+
+    validate_secret_name(name)
+    return zenml_chain().explain(name)
 
 
 def env(
