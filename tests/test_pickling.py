@@ -189,6 +189,19 @@ def test_a_store_with_credentials_built_in_code_refuses_to_pickle(
         pickle.dumps(store)
 
 
+def test_a_store_on_a_chain_of_its_own_refuses_to_pickle(
+    azurite: AzuriteServer, container_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pickled as a bare name, it would resolve through the default chains where it lands: maybe
+    # another secret of that name, never the chain it was built with.
+    set_env_secret(
+        monkeypatch, "mine", {"connection_string": azurite.connection_string}, "azure-connection-string"
+    )
+    store = AzureArtifactStore(f"az://{container_name}", secret="mine", chain=ResolverChain([EnvResolver()]))
+    with pytest.raises(TypeError, match=r"chain of its own.*scoped\("):
+        pickle.dumps(store)
+
+
 def test_a_store_with_reference_credentials_pickles_them(
     azurite: AzuriteServer, container_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,6 +103,14 @@ class _StoreCore:
             "max_concurrency": self.max_concurrency,
             "client_kwargs": self._client_kwargs,
         }
+        if self._refreshable and self._chain is not None:
+            # The chain (its resolvers and their clients) is not sent, and the default chains
+            # where the store is unpickled may find another secret of that name: refuse.
+            raise TypeError(
+                f"cannot pickle {self!r}: it resolves its secret through a chain of its own "
+                "(chain=), which is not sent. Pickle a store given credentials="
+                "creds.scoped(container, permissions=..., ttl=...) instead (a short-lived SAS)"
+            )
         if self._refreshable:
             kwargs["secret"] = self._secret
         else:
