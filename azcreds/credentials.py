@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AzureCredentials", "Source"]
 
-Source = Literal["env", "keyring", "keyvault", "managed-identity"]
+Source = Literal["env", "keyring", "keyvault", "managed-identity", "developer"]
 
 
 @dataclass(frozen=True, eq=False)
