@@ -30,6 +30,14 @@ _EXPORTS: dict[str, str] = {
     "SecretInfo": "azcreds.resolvers.keyring",
     "KeyVaultStore": "azcreds.resolvers.keyvault",
     "ManagedIdentityResolver": "azcreds.resolvers.managed_identity",
+    "DeveloperIdentityResolver": "azcreds.resolvers.developer",
+    "DeveloperCredential": "azcreds.developer",
+    "DeveloperIdentitySecret": "azcreds.schemas",
+    "DeveloperIdentityError": "azcreds.errors",
+    "InactiveSecretError": "azcreds.errors",
+    "SecretDisabledError": "azcreds.errors",
+    "SecretExpiredError": "azcreds.errors",
+    "SecretNotYetValidError": "azcreds.errors",
     "AzcredsSettings": "azcreds.settings",
     "SecretSchema": "azcreds.schemas",
     "ConnectionStringSecret": "azcreds.schemas",
@@ -83,8 +91,13 @@ __all__ = [
     "AzureSecret",
     "ConnectionStringSecret",
     "CorruptedSecretWarning",
+    "DeveloperCredential",
+    "DeveloperIdentityError",
+    "DeveloperIdentityResolver",
+    "DeveloperIdentitySecret",
     "EnvResolver",
     "ExpiringCredentialWarning",
+    "InactiveSecretError",
     "InvalidSecretNameError",
     "KeyVaultStore",
     "KeyringStore",
@@ -99,9 +112,12 @@ __all__ = [
     "ResolverUnavailableError",
     "SasTokenSecret",
     "SchemaValidationError",
+    "SecretDisabledError",
     "SecretExistsError",
+    "SecretExpiredError",
     "SecretInfo",
     "SecretNotFoundError",
+    "SecretNotYetValidError",
     "SecretSchema",
     "ServiceError",
     "ServicePrincipalSecret",
@@ -128,6 +144,7 @@ if TYPE_CHECKING:
 
     from azcreds.artifact_store import ArtifactStat, AzureArtifactStore
     from azcreds.credentials import AzureCredentials
+    from azcreds.developer import DeveloperCredential
     from azcreds.errors import (
         ArtifactExistsError,
         ArtifactNotFoundError,
@@ -136,15 +153,20 @@ if TYPE_CHECKING:
         AzcredsError,
         AzcredsWarning,
         CorruptedSecretWarning,
+        DeveloperIdentityError,
         ExpiringCredentialWarning,
+        InactiveSecretError,
         InvalidSecretNameError,
         PathOutsideStoreError,
         PermissionDeniedError,
         ResolverFailedError,
         ResolverUnavailableError,
         SchemaValidationError,
+        SecretDisabledError,
         SecretExistsError,
+        SecretExpiredError,
         SecretNotFoundError,
+        SecretNotYetValidError,
         ServiceError,
         SettingsError,
         StaleCredentialWarning,
@@ -157,6 +179,7 @@ if TYPE_CHECKING:
     from azcreds.resolve import clear_cache, default_chain, explain_resolution, resolve_credentials
     from azcreds.resolvers.base import Resolver
     from azcreds.resolvers.chain import Resolution, ResolverChain
+    from azcreds.resolvers.developer import DeveloperIdentityResolver
     from azcreds.resolvers.env import EnvResolver
     from azcreds.resolvers.keyring import KeyringStore, SecretInfo
     from azcreds.resolvers.keyvault import KeyVaultStore
@@ -165,6 +188,7 @@ if TYPE_CHECKING:
         AccountKeySecret,
         AzureSecret,
         ConnectionStringSecret,
+        DeveloperIdentitySecret,
         ManagedIdentitySecret,
         SasTokenSecret,
         SecretSchema,

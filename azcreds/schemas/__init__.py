@@ -66,7 +66,7 @@ for _cls in (
     SasTokenSecret,
     ServicePrincipalSecret,
     ManagedIdentitySecret,
-    DeveloperIdentitySecret,
     AzureSecret,
+    DeveloperIdentitySecret,
 ):
     register_schema(_cls)

@@ -34,6 +34,7 @@ from azcreds.testing.tokens import TEST_TENANT_ID
 __all__ = ["DeveloperToolMode", "DeveloperTools"]
 
 DeveloperToolMode = Literal["ok", "not-logged-in", "hang", "refuse"]
+"""How a stand-in answers: a token, not logged in, never (until killed), or an ``AADSTS`` refusal."""
 
 _SCRIPT = r'''#!{python}
 """Stand-in for `{tool}` written by azcreds.testing.developer_tools (answers azure-identity)."""
