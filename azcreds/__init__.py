@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "KeyringStore": "azcreds.resolvers.keyring",
     "SecretInfo": "azcreds.resolvers.keyring",
     "KeyVaultStore": "azcreds.resolvers.keyvault",
+    "SecretVersion": "azcreds.resolvers.keyvault_versions",
     "ManagedIdentityResolver": "azcreds.resolvers.managed_identity",
     "DeveloperIdentityResolver": "azcreds.resolvers.developer",
     "DeveloperCredential": "azcreds.developer",
@@ -119,6 +120,7 @@ __all__ = [
     "SecretNotFoundError",
     "SecretNotYetValidError",
     "SecretSchema",
+    "SecretVersion",
     "ServiceError",
     "ServicePrincipalSecret",
     "SettingsError",
@@ -183,6 +185,7 @@ if TYPE_CHECKING:
     from azcreds.resolvers.env import EnvResolver
     from azcreds.resolvers.keyring import KeyringStore, SecretInfo
     from azcreds.resolvers.keyvault import KeyVaultStore
+    from azcreds.resolvers.keyvault_versions import SecretVersion
     from azcreds.resolvers.managed_identity import ManagedIdentityResolver
     from azcreds.schemas import (
         AccountKeySecret,
