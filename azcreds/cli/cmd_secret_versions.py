@@ -130,7 +130,10 @@ def history(
         return
     from rich.table import Table
 
-    table = Table("version", "created", "updated", "enabled", "not before", "expires", title=name)
+    table = Table(title=name)
+    table.add_column("version", overflow="fold")  # whole: it is what `rollback --version` takes
+    for column in ("created", "updated", "enabled", "not before", "expires"):
+        table.add_column(column)
     for r in rows:
         marker = " (current)" if r["current"] else ""
         table.add_row(
