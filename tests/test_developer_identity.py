@@ -40,6 +40,8 @@ def laptop(azurite_https: AzuriteServer, monkeypatch: pytest.MonkeyPatch) -> Azu
     """A laptop: only the storage account is configured (no key, no managed identity)."""
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", azurite_https.account_name)
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_URL", azurite_https.blob_endpoint)
+    # Generous: a stand-in that starts slowly on a loaded machine is not a hung tool.
+    monkeypatch.setenv("AZCREDS_DEVELOPER_TIMEOUT", "120")
     return azurite_https
 
 

@@ -54,3 +54,19 @@ def test_a_bad_selection_is_bad_input(
     line = result.assert_clean_error(2)
     assert "AZURE_TOKEN_CREDENTIALS" in line
     result.assert_no_secret("my-secret-laptop")
+
+
+def test_a_stored_developer_identity(cli: Cli, keyring: object, laptop: DeveloperTools) -> None:
+    result = cli(
+        "secret", "register", "lab", "--schema", "azure-developer-identity",
+        "--account-name=labstorage", "--tenant-id=contoso.onmicrosoft.com",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    shown = cli("secret", "get", "lab", "--json")
+    assert json.loads(shown.out)["fields"] == {
+        "account_name": "labstorage",
+        "tenant_id": "contoso.onmicrosoft.com",
+    }
+    resolved = json.loads(cli("resolve", "lab", "--json").out)
+    assert (resolved["source"], resolved["schema"]) == ("keyring", "azure-developer-identity")
+    assert laptop.calls == []
