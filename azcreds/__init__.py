@@ -29,7 +29,16 @@ _EXPORTS: dict[str, str] = {
     "KeyringStore": "azcreds.resolvers.keyring",
     "SecretInfo": "azcreds.resolvers.keyring",
     "KeyVaultStore": "azcreds.resolvers.keyvault",
+    "SecretVersion": "azcreds.resolvers.keyvault_versions",
     "ManagedIdentityResolver": "azcreds.resolvers.managed_identity",
+    "DeveloperIdentityResolver": "azcreds.resolvers.developer",
+    "DeveloperCredential": "azcreds.developer",
+    "DeveloperIdentitySecret": "azcreds.schemas",
+    "DeveloperIdentityError": "azcreds.errors",
+    "InactiveSecretError": "azcreds.errors",
+    "SecretDisabledError": "azcreds.errors",
+    "SecretExpiredError": "azcreds.errors",
+    "SecretNotYetValidError": "azcreds.errors",
     "AzcredsSettings": "azcreds.settings",
     "SecretSchema": "azcreds.schemas",
     "ConnectionStringSecret": "azcreds.schemas",
@@ -84,8 +93,13 @@ __all__ = [
     "AzureSecret",
     "ConnectionStringSecret",
     "CorruptedSecretWarning",
+    "DeveloperCredential",
+    "DeveloperIdentityError",
+    "DeveloperIdentityResolver",
+    "DeveloperIdentitySecret",
     "EnvResolver",
     "ExpiringCredentialWarning",
+    "InactiveSecretError",
     "InvalidSecretNameError",
     "KeyVaultStore",
     "KeyringStore",
@@ -101,10 +115,14 @@ __all__ = [
     "SasTokenSecret",
     "SchemaValidationError",
     "ScopeError",
+    "SecretDisabledError",
     "SecretExistsError",
+    "SecretExpiredError",
     "SecretInfo",
     "SecretNotFoundError",
+    "SecretNotYetValidError",
     "SecretSchema",
+    "SecretVersion",
     "ServiceError",
     "ServicePrincipalSecret",
     "SettingsError",
@@ -130,6 +148,7 @@ if TYPE_CHECKING:
 
     from azcreds.artifact_store import ArtifactStat, AzureArtifactStore
     from azcreds.credentials import AzureCredentials
+    from azcreds.developer import DeveloperCredential
     from azcreds.errors import (
         ArtifactExistsError,
         ArtifactNotFoundError,
@@ -138,7 +157,9 @@ if TYPE_CHECKING:
         AzcredsError,
         AzcredsWarning,
         CorruptedSecretWarning,
+        DeveloperIdentityError,
         ExpiringCredentialWarning,
+        InactiveSecretError,
         InvalidSecretNameError,
         PathOutsideStoreError,
         PermissionDeniedError,
@@ -146,8 +167,11 @@ if TYPE_CHECKING:
         ResolverUnavailableError,
         SchemaValidationError,
         ScopeError,
+        SecretDisabledError,
         SecretExistsError,
+        SecretExpiredError,
         SecretNotFoundError,
+        SecretNotYetValidError,
         ServiceError,
         SettingsError,
         StaleCredentialWarning,
@@ -160,14 +184,17 @@ if TYPE_CHECKING:
     from azcreds.resolve import clear_cache, default_chain, explain_resolution, resolve_credentials
     from azcreds.resolvers.base import Resolver
     from azcreds.resolvers.chain import Resolution, ResolverChain
+    from azcreds.resolvers.developer import DeveloperIdentityResolver
     from azcreds.resolvers.env import EnvResolver
     from azcreds.resolvers.keyring import KeyringStore, SecretInfo
     from azcreds.resolvers.keyvault import KeyVaultStore
+    from azcreds.resolvers.keyvault_versions import SecretVersion
     from azcreds.resolvers.managed_identity import ManagedIdentityResolver
     from azcreds.schemas import (
         AccountKeySecret,
         AzureSecret,
         ConnectionStringSecret,
+        DeveloperIdentitySecret,
         ManagedIdentitySecret,
         SasTokenSecret,
         SecretSchema,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AzureCredentials", "PickleAs", "Source"]
 
-Source = Literal["env", "keyring", "keyvault", "managed-identity", "zenml"]
+Source = Literal["env", "keyring", "keyvault", "managed-identity", "zenml", "developer"]
 
 PickleAs = Literal["local", "reference", "scoped"]
 """How credentials pickle: ``reference`` (name, source, schema id; resolved again by name where

@@ -21,7 +21,13 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
     │   │                                         Key Vault secret's tags, type or body disagree with it
     │   ├── StorePathError                        the keyring path is a folder, a dangling link, a FIFO...
     │   ├── StoreBusyError                        another process held the keyring's write lock too long
-    │   └── ServiceError                          a remote service failed (5xx, throttled, unreachable)
+    │   ├── ServiceError                          a remote service failed (5xx, throttled, unreachable)
+    │   └── InactiveSecretError                   the secret exists but may not be used now:
+    │       ├── SecretDisabledError               its newest Key Vault version is disabled
+    │       ├── SecretExpiredError                it is past its expires_on
+    │       └── SecretNotYetValidError            it is before its not_before
+    ├── DeveloperIdentityError                    the developer's login (az, azd, pwsh) gave no token,
+    │                                             at first use: not on PATH, not logged in, timed out
     ├── SecretExistsError                         register without overwrite on an existing name
     ├── ScopeError (ValueError)                   scoped() cannot grant what was asked: an unknown
     │                                             permission, a TTL out of bounds, a prefix the service
@@ -32,7 +38,8 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
         └── PathOutsideStoreError (ValueError)    a path outside the store's container/prefix
 
 A warning category, :class:`AzcredsWarning`, covers non-fatal findings: a SAS token that expires
-within 24 hours (:class:`ExpiringCredentialWarning`), cached credentials served past their TTL
+within 24 hours or a Key Vault secret near its ``expires_on``
+(:class:`ExpiringCredentialWarning`), cached credentials served past their TTL
 because their source failed transiently (:class:`StaleCredentialWarning`), or a store entry that
 ``list()`` leaves out because it is not what it claims to be (:class:`CorruptedSecretWarning`).
 """
@@ -41,6 +48,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 __all__ = [
     "ArtifactExistsError",
@@ -50,8 +61,10 @@ __all__ = [
     "AzcredsError",
     "AzcredsWarning",
     "CorruptedSecretWarning",
+    "DeveloperIdentityError",
     "ExpiringCredentialWarning",
     "FieldError",
+    "InactiveSecretError",
     "InvalidSecretNameError",
     "PathOutsideStoreError",
     "PermissionDeniedError",
@@ -59,8 +72,11 @@ __all__ = [
     "ResolverUnavailableError",
     "SchemaValidationError",
     "ScopeError",
+    "SecretDisabledError",
     "SecretExistsError",
+    "SecretExpiredError",
     "SecretNotFoundError",
+    "SecretNotYetValidError",
     "ServiceError",
     "SettingsError",
     "StaleCredentialWarning",
@@ -218,6 +234,55 @@ class ServiceError(ResolverFailedError):
     """A remote service failed after retries: server errors, throttling, or no connection."""
 
 
+class InactiveSecretError(ResolverFailedError):
+    """The secret is there but may not be used now: disabled, expired, or not yet valid.
+
+    It stops the chain (an older copy in a later store is not used instead). ``name`` is the
+    secret, ``reason`` one of ``"disabled"``, ``"expired"``, ``"not-yet-valid"``, and ``when``
+    the ``expires_on`` / ``not_before`` date that decided it (None for a disabled secret).
+    """
+
+    reason: str = ""
+
+    def __init__(self, message: str, *, name: str, when: datetime | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.when = when
+
+
+class SecretDisabledError(InactiveSecretError):
+    """The newest version of the Key Vault secret is disabled (Key Vault refuses to read it)."""
+
+    reason = "disabled"
+
+
+class SecretExpiredError(InactiveSecretError):
+    """The secret's ``expires_on`` has passed."""
+
+    reason = "expired"
+
+
+class SecretNotYetValidError(InactiveSecretError):
+    """The secret's ``not_before`` has not come yet."""
+
+    reason = "not-yet-valid"
+
+
+class DeveloperIdentityError(AzcredsError):
+    """The developer identity (``azure-developer-identity``) could not get a token when first used.
+
+    Raised by the credential's ``get_token``, never while resolving (resolving runs no tool).
+    ``tool`` names the tool that ran and failed (not logged in, timed out after azure-identity's
+    ``process_timeout``, refused), or is None when no selected tool is on PATH; ``attempts``
+    lists ``(tool, why)`` for every tool tried, in order.
+    """
+
+    def __init__(self, message: str, *, tool: str | None, attempts: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.tool = tool
+        self.attempts: tuple[tuple[str, str], ...] = tuple(attempts)
+
+
 def _overwrite_remedy(error: SecretExistsError | ArtifactExistsError, fact: str, overwritable: bool) -> str:
     error.fact = fact
     error.overwritable = overwritable
@@ -274,7 +339,8 @@ class AzcredsWarning(UserWarning):
 
 
 class ExpiringCredentialWarning(AzcredsWarning):
-    """A credential is valid now but expires soon (a SAS token within 24 hours)."""
+    """A credential is valid now but expires soon: a SAS token within 24 hours, or a Key Vault
+    secret within ``AZCREDS_EXPIRY_WARNING`` seconds of its ``expires_on``."""
 
 
 class StaleCredentialWarning(AzcredsWarning):

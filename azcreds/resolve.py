@@ -1,8 +1,9 @@
 """resolve_credentials and explain_resolution over the default chain, with a per-process TTL cache.
 
 The default chains follow the settings: a named secret is looked up in env → keyring → Key Vault
-(when a vault is configured) → managed identity; the implicit credentials (no name) in the
-``AZURE_STORAGE_*`` variables, then managed identity. Settings are read once, lazily;
+(when a vault is configured) → managed identity → developer identity; the implicit credentials (no
+name) in the ``AZURE_STORAGE_*`` variables, then managed identity, then developer identity (the
+last two only when ``AZURE_TOKEN_CREDENTIALS`` and the settings select them). Settings are read once, lazily;
 :func:`clear_cache` forgets both cached credentials and settings.
 """
 
@@ -70,9 +71,11 @@ def _build_resolvers(named: bool) -> list[Resolver]:
             from azcreds.resolvers.keyvault import KeyVaultStore
 
             resolvers.append(KeyVaultStore(settings.keyvault_url))
+    from azcreds.resolvers.developer import DeveloperIdentityResolver
     from azcreds.resolvers.managed_identity import ManagedIdentityResolver
 
     resolvers.append(ManagedIdentityResolver())
+    resolvers.append(DeveloperIdentityResolver())
     return resolvers
 
 

@@ -25,6 +25,9 @@ _ALLOWED = {
     "cache_max_stale": _SECONDS,
     "keyring_lock_timeout": _SECONDS,
     "managed_identity": "must be one of auto, off or imds",
+    "developer_identity": "must be on or off",
+    "developer_timeout": "must be a number of seconds, more than 0",
+    "expiry_warning": _SECONDS,
     "keyring_path": "must be a file path",
     "keyvault_url": "must be an https URL such as https://myvault.vault.azure.net",
 }
@@ -74,6 +77,29 @@ class AzcredsSettings(BaseSettings):
         description=(
             "auto: use managed identity only when an identity endpoint or workload identity token "
             "file is configured; off: never; imds: also probe the instance metadata service."
+        ),
+    )
+
+    developer_identity: Literal["on", "off"] = Field(
+        default="off",
+        description=(
+            "on: close both chains with the developer's own login (az, pwsh, azd), as "
+            "AZURE_TOKEN_CREDENTIALS=dev does; AZURE_TOKEN_CREDENTIALS=prod still excludes it."
+        ),
+    )
+    developer_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Seconds a developer tool (az, pwsh, azd) may take to give a token (process_timeout).",
+    )
+    expiry_warning: float = Field(
+        default=7 * 86400.0,
+        ge=0,
+        allow_inf_nan=False,
+        description=(
+            "Seconds before a Key Vault secret's expires_on from which resolving it warns "
+            "(ExpiringCredentialWarning) and resolve --explain shows the date."
         ),
     )
 

@@ -167,6 +167,7 @@ def test_explain_resolution_misses_and_hits(monkeypatch: pytest.MonkeyPatch) -> 
         ("env", "miss"),
         ("keyring", "miss"),
         ("managed-identity", "miss"),
+        ("developer", "miss"),
     ]
     monkeypatch.setenv("AZCREDS_AZ_SECRET__CONNECTION_STRING", "UseDevelopmentStorage=true")
     res = explain_resolution("az_secret")

@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+def _developer_tools() -> dict[str, str | None]:
+    """Where each developer tool is on PATH (None: not there); finding them runs none."""
+    from azcreds.developer import tools_on_path
+
+    return tools_on_path()
+
+
 def _resolution_json(res: Resolution) -> dict[str, object]:
     creds = res.credentials
     return {
@@ -29,6 +36,7 @@ def _resolution_json(res: Resolution) -> dict[str, object]:
         "account_url": creds.account_url if creds else None,
         "error": str(res.error) if res.error else None,
         "seconds": res.seconds,
+        "developer_tools": _developer_tools(),
         "attempts": [
             {"source": a.source, "outcome": a.outcome, "detail": a.detail, "seconds": a.seconds}
             for a in res.attempts
@@ -65,6 +73,9 @@ def resolve(
             for a in res.attempts:
                 table.add_row(a.source, a.outcome, a.detail, f"{a.seconds * 1000:.2f} ms")
             console().print(table)
+            from azcreds.resolvers.developer import developer_tools_summary
+
+            typer.echo(f"developer tools: {developer_tools_summary()[0]}")
         if res.credentials is not None:
             c = res.credentials
             who = repr(c.name) if c.name is not None else "implicit credentials"

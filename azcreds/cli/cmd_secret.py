@@ -1,4 +1,5 @@
-"""``azcreds secret register | list | get | update | delete``."""
+"""``azcreds secret register | list | get | update | delete`` (``history`` and ``rollback``, and the
+Key Vault options ``--version``, ``--expires``, ``--not-before``: :mod:`azcreds.cli.cmd_secret_versions`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ from azcreds.cli._io import (
 )
 from azcreds.cli._stores import writable_store
 from azcreds.cli._typer import group_app
+from azcreds.cli.cmd_secret_versions import (
+    ExpiresOption,
+    NotBeforeOption,
+    lifetime_options,
+    register_commands,
+    show_version,
+)
 
 if TYPE_CHECKING:
     from azcreds.resolvers.base import WritableStore
@@ -57,6 +65,8 @@ def register(
     vault_url: VaultOption = None,
     interactive: Annotated[bool, typer.Option("-i", "--interactive", help="Prompt for every field.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing secret.")] = False,
+    expires: ExpiresOption = None,
+    not_before: NotBeforeOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Register a secret: azcreds secret register NAME --schema ID --FIELD=VALUE ...
@@ -71,8 +81,15 @@ def register(
     schema_cls = get_schema(schema)
     fields = collect_fields(schema_cls, list(ctx.args), interactive=interactive)
     secret = parse_secret(schema, fields)
+    expires_on, starts = lifetime_options(store, expires, not_before)
     target = writable_store(store, creating=True, vault_url=vault_url)
-    target.register(name, secret, overwrite=overwrite)
+    if expires_on or starts:
+        from azcreds.resolvers.keyvault import KeyVaultStore
+
+        assert isinstance(target, KeyVaultStore)
+        target.register(name, secret, overwrite=overwrite, expires_on=expires_on, not_before=starts)
+    else:
+        target.register(name, secret, overwrite=overwrite)
     if json_:
         print_json(_summary(name, secret, store))
     else:
@@ -127,11 +144,19 @@ def list_(store: StoreOption = "keyring", vault_url: VaultOption = None, json_: 
 def get(
     name: NameArg,
     reveal: Annotated[bool, typer.Option("--reveal", help="Show secret values too.")] = False,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Key Vault: this version (see `secret history`).")
+    ] = None,
     store: StoreOption = "keyring",
     vault_url: VaultOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Show a secret's schema and fields; secret values are masked unless --reveal."""
+    if version is not None:
+        if store != "keyvault":
+            raise BadInput("--version applies to --store keyvault only (the keyring keeps no versions)")
+        show_version(writable_store(store, vault_url=vault_url), name, version, reveal=reveal, json_=json_)
+        return
     target = writable_store(store, vault_url=vault_url)
     with _nearest_name(target, store, name):
         secret = target.get(name)
@@ -155,23 +180,41 @@ def update(
     name: NameArg,
     store: StoreOption = "keyring",
     vault_url: VaultOption = None,
+    expires: ExpiresOption = None,
+    not_before: NotBeforeOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Change fields of a secret: azcreds secret update NAME --FIELD=VALUE ... (--FIELD= removes one)."""
+    """Change fields of a secret: azcreds secret update NAME --FIELD=VALUE ... (--FIELD= removes one).
+
+    Key Vault: --expires / --not-before set the dates of the newest version (after the new
+    fields, if any, are written as a new version).
+    """
     from azcreds.schemas import get_schema
 
+    expires_on, starts = lifetime_options(store, expires, not_before)
     target = writable_store(store, vault_url=vault_url)
-    with _nearest_name(target, store, name):
-        schema_cls = get_schema(target.info(name).schema_id)
     flags = parse_field_flags(list(ctx.args))
-    if not flags:
-        raise BadInput("give at least one --FIELD=VALUE to change")
-    fields = collect_fields(schema_cls, list(ctx.args), prompt_missing_required=False)
-    secret = target.update(name, **fields)
+    if not flags and not (expires_on or starts):
+        raise BadInput("give at least one --FIELD=VALUE to change (or --expires / --not-before)")
+    changed: list[str] = []
+    if flags:
+        with _nearest_name(target, store, name):
+            schema_cls = get_schema(target.info(name).schema_id)
+        fields = collect_fields(schema_cls, list(ctx.args), prompt_missing_required=False)
+        secret = target.update(name, **fields)
+        changed += sorted(fields)
+    if expires_on or starts:
+        from azcreds.resolvers.keyvault import KeyVaultStore
+
+        assert isinstance(target, KeyVaultStore)
+        target.set_lifetime(name, expires_on=expires_on, not_before=starts)
+        changed += [f for f, v in (("expires", expires_on), ("not_before", starts)) if v]
+        if not flags:
+            secret = target.get(name)
     if json_:
         print_json(_summary(name, secret, store))
     else:
-        typer.echo(f"updated secret {name!r} ({secret.schema_id}): {', '.join(sorted(fields))}")
+        typer.echo(f"updated secret {name!r} ({secret.schema_id}): {', '.join(changed)}")
 
 
 @app.command("delete")
@@ -212,5 +255,7 @@ def delete(
     recoverable = " (soft-deleted: recoverable until purged)" if store == "keyvault" else ""
     typer.echo(f"deleted secret {shown!r} from the {store}{recoverable}")
 
+
+register_commands(app)
 
 __all__ = ["app", "read_value"]

@@ -70,8 +70,14 @@ class ResolverChain:
         started = time.perf_counter()
         for resolver in self.resolvers:
             t0 = time.perf_counter()
+            note = None
             try:
-                secret = resolver.resolve(name)
+                # A resolver may add a note to its hit (an expiry date, the tools on PATH).
+                explained = getattr(resolver, "resolve_explained", None)
+                if explained is not None:
+                    secret, note = explained(name)
+                else:
+                    secret = resolver.resolve(name)
             except ResolverUnavailableError as exc:
                 attempts.append(Attempt(resolver.source, "miss", str(exc), time.perf_counter() - t0))
                 continue
@@ -87,7 +93,12 @@ class ResolverChain:
                 attempts.append(Attempt(resolver.source, "failed", str(exc), time.perf_counter() - t0))
                 return Resolution(name, tuple(attempts), None, exc, time.perf_counter() - started)
             attempts.append(
-                Attempt(resolver.source, "hit", f"found ({credentials.schema_id})", time.perf_counter() - t0)
+                Attempt(
+                    resolver.source,
+                    "hit",
+                    f"found ({credentials.schema_id})" + (f"; {note}" if note else ""),
+                    time.perf_counter() - t0,
+                )
             )
             logger.debug("resolved %r from %s as %s", name, resolver.source, credentials.schema_id)
             return Resolution(name, tuple(attempts), credentials, None, time.perf_counter() - started)

@@ -37,12 +37,12 @@ from azcreds.errors import (
     PermissionDeniedError,
     ResolverUnavailableError,
     SchemaValidationError,
+    SecretDisabledError,
     SecretExistsError,
     SecretNotFoundError,
     ServiceError,
     StoreCorruptedError,
 )
-from azcreds.names import validate_secret_name
 from azcreds.redact import register_secrets
 from azcreds.resolvers._keyvault_mapping import (
     CONTENT_TYPE,
@@ -57,6 +57,7 @@ from azcreds.resolvers._keyvault_mapping import (
     encode_name,
 )
 from azcreds.resolvers.keyring import SecretInfo
+from azcreds.resolvers.keyvault_versions import KeyVaultVersions
 from azcreds.schemas import parse_secret
 
 if TYPE_CHECKING:
@@ -75,8 +76,12 @@ def _is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in _LOOPBACK_HOSTS
 
 
-class KeyVaultStore:
+class KeyVaultStore(KeyVaultVersions):
     """Named secrets in Azure Key Vault: ``register / get / list / update / delete`` and a resolver.
+
+    Versions and lifetimes (``history``, ``get_version``, ``rollback``, ``set_lifetime``, and the
+    resolver's checks of ``enabled`` / ``not_before`` / ``expires_on``) come from
+    :class:`~azcreds.resolvers.keyvault_versions.KeyVaultVersions`.
 
     ``vault_url`` defaults to ``AZCREDS_KEYVAULT_URL``; ``credential`` defaults to
     :func:`azcreds.identity.default_keyvault_credential` (environment service principal, workload
@@ -175,8 +180,17 @@ class KeyVaultStore:
 
     # ------------------------------------------------------------------ store contract
 
-    def register(self, name: str, secret: SecretSchema, overwrite: bool = False) -> SecretSchema:
-        """Store ``secret`` under ``name`` (a soft-deleted name is recovered first)."""
+    def register(
+        self,
+        name: str,
+        secret: SecretSchema,
+        overwrite: bool = False,
+        *,
+        expires_on: datetime | None = None,
+        not_before: datetime | None = None,
+    ) -> SecretSchema:
+        """Store ``secret`` under ``name`` (a soft-deleted name is recovered first), optionally
+        with the new version's ``expires_on`` / ``not_before``."""
         vault_name = encode_name(name)
         concrete = secret.normalize()
         value = json.dumps(concrete.field_values(reveal=True), separators=(",", ":"))
@@ -196,8 +210,9 @@ class KeyVaultStore:
                     overwritable=True,
                 )
         tags = {TAG_SCHEMA: concrete.schema_id, TAG_NAME: name}
+        lifetime = {"expires_on": expires_on, "not_before": not_before}
         try:
-            self._set(vault_name, value, tags)
+            self._set(vault_name, value, tags, **lifetime)
         except SecretExistsError:
             # Soft-deleted but not purged: recover it, then write the new value as a new version.
             self._call(
@@ -207,14 +222,14 @@ class KeyVaultStore:
                     c.begin_recover_deleted_secret(vault_name, _polling_interval=self.polling_interval)
                 ),
             )
-            self._set(vault_name, value, tags)
+            self._set(vault_name, value, tags, **lifetime)
         return concrete
 
-    def _set(self, vault_name: str, value: str, tags: dict[str, str]) -> None:
+    def _set(self, vault_name: str, value: str, tags: dict[str, str], **lifetime: Any) -> None:
         self._call(
             "write the secret",
             None,
-            lambda c: c.set_secret(vault_name, value, content_type=CONTENT_TYPE, tags=tags),
+            lambda c: c.set_secret(vault_name, value, content_type=CONTENT_TYPE, tags=tags, **lifetime),
         )
 
     @staticmethod
@@ -226,10 +241,7 @@ class KeyVaultStore:
     def _read(self, name: str) -> tuple[Any, str, dict[str, str]]:
         """The latest version of ``name``, checked (see the module docstring): (secret, schema id,
         fields). StoreCorruptedError if it is not the azcreds secret ``name``."""
-        vault_name = encode_name(name)
-        secret = self._call("read the secret", name, lambda c: c.get_secret(vault_name))
-        schema_id, fields = self._checked(name, secret.value, secret.properties)
-        return secret, schema_id, fields
+        return self._read_checked(name, None)
 
     def _properties(self, name: str) -> Any:
         return self._read(name)[0].properties
@@ -339,8 +351,8 @@ class KeyVaultStore:
         try:
             try:
                 self._read(name)
-            except PermissionDeniedError:
-                self._checked_identity(name, self._newest_version_properties(name))
+            except (PermissionDeniedError, SecretDisabledError):
+                self.history(name)  # checks the newest version's tags (readable when disabled)
         except SecretNotFoundError:
             if not purge:
                 raise
@@ -362,18 +374,6 @@ class KeyVaultStore:
         if purge:
             self._call("purge the secret", name, lambda c: c.purge_deleted_secret(vault_name))
 
-    def _newest_version_properties(self, name: str) -> Any:
-        """The properties (tags, no value) of the newest version of ``name``; readable when disabled."""
-        vault_name = encode_name(name)
-
-        def collect(client: SecretClient) -> list[Any]:
-            return list(client.list_properties_of_secret_versions(vault_name))
-
-        versions = self._call("list the secret's versions", name, collect)
-        if not versions:
-            raise SecretNotFoundError(name, detail=f"not in Key Vault {self.vault_url}")
-        return max(versions, key=lambda p: p.created_on.timestamp() if p.created_on else 0.0)
-
     def deleted(self) -> Iterator[str]:
         """Names (original spelling) of azcreds secrets that are soft-deleted and recoverable."""
 
@@ -382,20 +382,6 @@ class KeyVaultStore:
 
         deleted = self._call("list deleted secrets", None, collect)
         yield from [p.tags[TAG_NAME] for p in self._ours(deleted, "listed as deleted")]
-
-    # ------------------------------------------------------------------ resolver
-
-    def resolve(self, name: str | None) -> SecretSchema:
-        """Resolver protocol: no vault configured or 404 is a miss; 403 and outages are failures."""
-        if name is None:
-            raise ResolverUnavailableError("Key Vault holds named secrets only")
-        validate_secret_name(name)
-        if self.vault_url is None:
-            raise ResolverUnavailableError("no Key Vault configured (AZCREDS_KEYVAULT_URL)")
-        try:
-            return self.get(name)
-        except SecretNotFoundError:
-            raise ResolverUnavailableError(f"no secret {encode_name(name)!r} in {self.vault_url}") from None
 
 
 def _info(properties: Any) -> SecretInfo:

@@ -3,9 +3,10 @@
 It closes both chains. It answers when managed identity is allowed by ``AZCREDS_MANAGED_IDENTITY``
 (``auto``: only with an identity endpoint or workload identity token file in the environment;
 ``imds``: also on a VM, where only the instance metadata service can tell; ``off``: never) and the
-account is known from ``AZURE_STORAGE_ACCOUNT_NAME``. A user-assigned identity is picked with
-``AZURE_STORAGE_CLIENT_ID`` (or ``AZURE_CLIENT_ID``). It makes no network call: the token is
-requested when the credential is first used.
+account is known from ``AZURE_STORAGE_ACCOUNT_NAME``; ``AZURE_TOKEN_CREDENTIALS`` set to ``dev`` or
+to a credential other than managed or workload identity excludes it, as in azure-identity. A
+user-assigned identity is picked with ``AZURE_STORAGE_CLIENT_ID`` (or ``AZURE_CLIENT_ID``). It
+makes no network call: the token is requested when the credential is first used.
 """
 
 from __future__ import annotations
@@ -35,10 +36,14 @@ class ManagedIdentityResolver:
 
     def resolve(self, name: str | None) -> SecretSchema:
         from azcreds.settings import get_settings
+        from azcreds.token_selection import token_selection
 
         mode = get_settings().managed_identity
         if mode == "off":
             raise ResolverUnavailableError("managed identity is off (AZCREDS_MANAGED_IDENTITY=off)")
+        selection = token_selection()
+        if not (selection.allows("managed_identity") or selection.allows("workload_identity")):
+            raise ResolverUnavailableError(f"{selection.describe()} excludes managed identity")
         if not managed_identity_available():
             raise ResolverUnavailableError(
                 "no managed identity endpoint in the environment (IDENTITY_ENDPOINT, "

@@ -9,7 +9,8 @@ parts live in private modules that import one way (``_base`` ‚Üê ``_concrete`` ‚
 
 - ``_base``: :class:`SecretSchema` and the registry (:func:`register_schema`, :func:`get_schema`,
   :func:`list_schemas`, :func:`catalog`);
-- ``_concrete``: the five concrete schemas;
+- ``_concrete``: the five concrete schemas with a secret in them;
+- ``_developer``: ``azure-developer-identity``, the developer's own login;
 - ``_flat``: the flat ``azure`` schema, :func:`infer_schema_id` and :func:`parse_secret`.
 
 The field checks themselves are in :mod:`azcreds._validators` (shared with the connection-string
@@ -40,12 +41,14 @@ from azcreds.schemas._concrete import (
 from azcreds.schemas._concrete import default_account_url as default_account_url
 from azcreds.schemas._concrete import is_public_authority as is_public_authority
 from azcreds.schemas._concrete import shared_key_env as shared_key_env
+from azcreds.schemas._developer import DeveloperIdentitySecret
 from azcreds.schemas._flat import AzureSecret, infer_schema_id, parse_secret
 
 __all__ = [
     "AccountKeySecret",
     "AzureSecret",
     "ConnectionStringSecret",
+    "DeveloperIdentitySecret",
     "ManagedIdentitySecret",
     "SasTokenSecret",
     "SecretSchema",
@@ -64,5 +67,6 @@ for _cls in (
     ServicePrincipalSecret,
     ManagedIdentitySecret,
     AzureSecret,
+    DeveloperIdentitySecret,
 ):
     register_schema(_cls)

@@ -8,6 +8,8 @@
 - :mod:`~azcreds.testing.keyvault_server`: a Key Vault secrets data plane over HTTPS.
 - :mod:`~azcreds.testing.identity_servers`: a managed identity endpoint (App Service and IMDS
   style) and an Entra-style authority for service principals.
+- :mod:`~azcreds.testing.developer_tools`: stand-in ``az`` and ``azd`` executables that answer
+  azure-identity's developer credentials as the real tools do.
 - :mod:`~azcreds.testing.node`: run Node.js scripts (the JavaScript Azure SDKs) under the same
   loopback-only guard; :mod:`~azcreds.testing.guarded_python` does it for Python scripts run as
   child processes (``python -m azcreds.testing.guarded_python SCRIPT``).
@@ -32,6 +34,7 @@ from azcreds.testing.azurite import (
     generate_account_key,
     unique_container_name,
 )
+from azcreds.testing.developer_tools import DeveloperToolMode, DeveloperTools
 from azcreds.testing.identity_servers import (
     AssignedIdentity,
     EntraAuthority,
@@ -74,6 +77,8 @@ __all__ = [
     "AzuriteServer",
     "AzuriteStartError",
     "BlockedAttempt",
+    "DeveloperToolMode",
+    "DeveloperTools",
     "EntraAuthority",
     "Fault",
     "FaultInjector",

@@ -11,7 +11,7 @@ Load it with ``-p azcreds.testing.pytest_plugin`` (azcreds' own ``addopts`` do).
   caches before and after the test;
 - provides the fixtures ``test_certificates``, ``azurite``, ``azurite_https``,
   ``azurite_user_delegation``, ``container_name``, ``keyvault_server``,
-  ``managed_identity_endpoint`` and ``entra_authority``.
+  ``managed_identity_endpoint``, ``entra_authority`` and ``developer_tools``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from azcreds.testing.azurite import (
     find_azurite_package_blob,
     unique_container_name,
 )
+from azcreds.testing.developer_tools import DeveloperTools
 from azcreds.testing.identity_servers import EntraAuthority, ManagedIdentityEndpoint
 from azcreds.testing.keyvault_server import KeyVaultServer
 from azcreds.testing.tls import TestCertificates, make_test_certificates
@@ -46,6 +47,7 @@ __all__ = [
     "azurite_https",
     "azurite_user_delegation",
     "container_name",
+    "developer_tools",
     "entra_authority",
     "keyvault_server",
     "managed_identity_endpoint",
@@ -244,3 +246,11 @@ def entra_authority(test_certificates: TestCertificates) -> Iterator[EntraAuthor
     with EntraAuthority(certificates=test_certificates) as authority:
         yield authority
         _fail_on_server_errors(authority)
+
+
+@pytest.fixture
+def developer_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DeveloperTools:
+    """Stand-in ``az`` and ``azd`` (logged in) as the only programs on ``PATH`` for the test."""
+    tools = DeveloperTools(tmp_path / "developer-tools")
+    monkeypatch.setenv("PATH", tools.path())
+    return tools

@@ -22,6 +22,7 @@ SCHEMA_IDS = [
     "azure-service-principal",
     "azure-managed-identity",
     "azure",
+    "azure-developer-identity",
 ]
 
 

@@ -125,6 +125,7 @@ def test_resolver_misses_without_file_and_fails_when_locked(
         ("env", "miss"),
         ("keyring", "miss"),
         ("managed-identity", "miss"),
+        ("developer", "miss"),
     ]
     monkeypatch.setenv("AZCREDS_KEYRING_PASSPHRASE", "wrong")
     clear_cache()

@@ -9,6 +9,7 @@ import azcreds.testing
 
 SUBMODULES = {
     "azurite",
+    "developer_tools",
     "guarded_python",
     "identity_servers",
     "keyvault_server",
