@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import subprocess
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +11,7 @@ import typer
 from azcreds.cli._io import BadInput, console, exit_code_for, print_error, print_json, print_warning
 
 if TYPE_CHECKING:
+    from azcreds.credentials import AzureCredentials
     from azcreds.resolvers.chain import Resolution
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -102,27 +102,45 @@ def exec_(
             "plus the credentials.",
         ),
     ] = False,
+    no_masking: Annotated[
+        bool, typer.Option("--no-masking", help="Pass COMMAND's output through untouched.")
+    ] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Restart COMMAND when the secret changes (keyring, Key Vault).")
+    ] = False,
+    watch_interval: Annotated[
+        float, typer.Option("--watch-interval", help="Seconds between Key Vault polls with --watch.")
+    ] = 60.0,
+    watch_grace: Annotated[
+        float, typer.Option("--watch-grace", help="Seconds from SIGTERM to SIGKILL on a restart.")
+    ] = 10.0,
 ) -> None:
     """Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...
 
     COMMAND inherits this environment without anything that carries, unlocks or selects another
     credential (AZCREDS_KEYRING_PASSPHRASE, AZCREDS_<NAME>__<FIELD>, AZURE_STORAGE_*,
-    AZURE_CLIENT_SECRET, ...), plus the secret's variables.
+    AZURE_CLIENT_SECRET, ...), plus the secret's variables. Its output has every secret value
+    replaced by <concealed by azcreds> (docs/exec.md); with --watch it is restarted on rotation.
     """
     from azcreds.child_env import child_environment
+    from azcreds.cli._launch import run_child, secret_watch
     from azcreds.resolve import resolve_credentials
 
     if not command:
         raise BadInput("give a command after --")
-    child_env = child_environment(resolve_credentials(name), clean=clean_env)
-    try:
-        completed = subprocess.run(command, env=child_env, check=False)
-    except FileNotFoundError:
-        raise BadInput(f"command not found: {command[0]}") from None
-    except PermissionError:
-        raise BadInput(f"command is not executable: {command[0]}") from None
-    code = completed.returncode
-    raise typer.Exit(128 - code if code < 0 else code)
+    credentials = resolve_credentials(name)
+
+    def make_env(creds: AzureCredentials) -> dict[str, str]:
+        return child_environment(creds, clean=clean_env)
+
+    run_child(
+        command,
+        make_env(credentials),
+        secrets=credentials.secret.secret_values(),
+        masking=not no_masking,
+        watch=secret_watch(name, credentials, make_env, watch_interval) if watch else None,
+        grace=watch_grace,
+    )
 
 
 # The top-level verbs; azcreds.cli.app takes each command out of this app's click group.
