@@ -86,9 +86,7 @@ class StreamMasker:
         self._by_first: dict[int, list[bytes]] = {}
         for form in self._forms:
             self._by_first.setdefault(form[0], []).append(form)
-        self._pattern = (
-            re.compile(b"|".join(re.escape(f) for f in self._forms)) if self._forms else None
-        )
+        self._pattern = re.compile(b"|".join(re.escape(f) for f in self._forms)) if self._forms else None
 
     @property
     def forms(self) -> list[bytes]:

@@ -115,9 +115,7 @@ class Supervisor:
         self._env = dict(env)
         self._secrets = set(secrets)
         self._sinks = {"stdout": stdout or sys.stdout.buffer, "stderr": stderr or sys.stderr.buffer}
-        self._masked = {
-            name: masking and not _isatty(sink) for name, sink in self._sinks.items()
-        }
+        self._masked = {name: masking and not _isatty(sink) for name, sink in self._sinks.items()}
         self.unmasked_terminals = [n for n, s in self._sinks.items() if masking and _isatty(s)]
         self._watch = watch
         self._grace = grace
@@ -258,7 +256,7 @@ class Supervisor:
     def _ticks(self, interval: float) -> None:
         # The first poll at a random point of the first interval: a fleet started together
         # does not poll together.
-        wait = random.uniform(0.5, 1.0) * interval
+        wait = random.uniform(0.5, 1.0) * interval  # noqa: S311 (jitter, not a secret)
         while not self._stop.wait(wait):
             self._events.put(("poll", None))
             wait = interval
@@ -289,19 +287,19 @@ class Supervisor:
         Raises FileNotFoundError / PermissionError when the command cannot be started.
         """
         previous = self._install_signal_handlers()
-        child: _Child | None = None
         try:
-            child = self._start_child()
+            self._start_child()
             if self._timer and self._watch is not None:
                 threading.Thread(
                     target=self._ticks, args=(self._watch.interval,), name="azcreds-watch", daemon=True
                 ).start()
             while True:
                 kind, payload = self._events.get()
-                if kind == "exit" and payload is self._child:
-                    self._finish(payload)
-                    assert payload.generation.returncode is not None
-                    return exit_status(payload.generation.returncode)
+                if kind == "exit" and isinstance(payload, _Child) and payload is self._child:
+                    self._finish(payload)  # an earlier child's exit was a restart's doing
+                    code = payload.generation.returncode
+                    assert code is not None
+                    return exit_status(code)
                 if kind == "poll":
                     try:
                         self._poll()

@@ -37,7 +37,9 @@ def secret_watch(
         )
     watch = SecretWatch(name, credentials, child_env, keyvault_interval=interval)
     if not watch.watched:
-        print_warning(f"--watch: {name!r} comes from {credentials.source}, which does not change: not watched")
+        print_warning(
+            f"--watch: {name!r} comes from {credentials.source}, which does not change; not watched"
+        )
         return None
     return watch
 
