@@ -18,7 +18,8 @@
   process group of its own, so a shell's children are stopped with it.
 
 Polls of ``watch`` come from a timer every ``watch.interval`` seconds, or from :meth:`poll_now`
-(tests drive it so, with no timer and no waiting on the clock).
+(tests drive it so, with no timer and no waiting on the clock), and ``grace_wait`` can end
+the grace period on an event instead of the clock.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class Supervisor:
         stderr: IO[bytes] | None = None,
         watch: Watch | None = None,
         grace: float = 10.0,
+        grace_wait: Callable[[threading.Event, float], bool] | None = None,
         timer: bool = True,
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
@@ -119,6 +121,9 @@ class Supervisor:
         self.unmasked_terminals = [n for n, s in self._sinks.items() if masking and _isatty(s)]
         self._watch = watch
         self._grace = grace
+        # How the grace period is waited for: the child's exit event and the grace; True if it
+        # exited. Tests end the period on an event of theirs instead of the clock.
+        self._grace_wait = grace_wait or (lambda exited, seconds: exited.wait(seconds))
         self._timer = timer and watch is not None
         self._warn = on_warning or (lambda message: None)
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -207,7 +212,7 @@ class Supervisor:
         """SIGTERM, ``grace`` seconds to exit, then SIGKILL."""
         child.generation.restarted = True
         self._signal(child, signal.SIGTERM)
-        if not child.exited.wait(self._grace):
+        if not self._grace_wait(child.exited, self._grace):
             self._signal(child, signal.SIGKILL)
             child.exited.wait()
         self._finish(child)

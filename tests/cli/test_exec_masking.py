@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -82,7 +83,8 @@ def test_the_signature_of_a_sas_token_is_masked(secrets: KeyringStore) -> None:
     )
     assert code == 0, err
     first, second = out.splitlines()
-    assert first.startswith("sv=2025-11-05&") and first.endswith(f"&sig={MARK}")
+    assert first.startswith("sv=2025-11-05&")
+    assert first.endswith(f"&sig={MARK}")
     assert second == MARK
 
 
@@ -124,7 +126,8 @@ def test_binary_with_the_secret_inside_is_exact_but_for_the_marker(secrets: Keyr
         "data = b''.join(rng.randbytes(rng.randrange(1, 5000)) + k for _ in range(300))\n"
         "at = 0\n"
         "while at < len(data):\n"
-        "    n = rng.randrange(1, 4099); sys.stdout.buffer.write(data[at:at + n]); sys.stdout.flush(); at += n\n"
+        "    n = rng.randrange(1, 4099)\n"
+        "    sys.stdout.buffer.write(data[at:at + n]); sys.stdout.flush(); at += n\n"
     )
     import random
 
@@ -173,10 +176,8 @@ def test_sigterm_to_azcreds_reaches_the_child_and_its_exit_code_comes_back(
             proc.kill()
         pid_file = tmp_path / "pid"
         if pid_file.exists():  # never leave the child behind, whatever happened
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     assert proc.returncode == 3, (out, err)
     assert out == b"child got SIGTERM\n"
 
