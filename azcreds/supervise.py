@@ -257,13 +257,13 @@ class Supervisor:
         self._events.put(("poll", done))
         return done.wait(timeout)
 
-    def _ticks(self, interval: float) -> None:
-        # The first poll at a random point of the first interval: a fleet started together
-        # does not poll together.
-        wait = random.uniform(0.5, 1.0) * interval  # noqa: S311 (jitter, not a secret)
+    def _ticks(self, watch: Watch) -> None:
+        # The first poll at a random point of the first interval: a fleet started together does
+        # not poll together. The interval is asked each time: it follows the secret's source.
+        wait = random.uniform(0.5, 1.0) * watch.interval  # noqa: S311 (jitter, not a secret)
         while not self._stop.wait(wait):
             self._events.put(("poll", None))
-            wait = interval
+            wait = watch.interval
 
     def _poll(self) -> None:
         if self._watch is None or self._stopping:
@@ -295,7 +295,7 @@ class Supervisor:
             self._start_child()
             if self._timer and self._watch is not None:
                 threading.Thread(
-                    target=self._ticks, args=(self._watch.interval,), name="azcreds-watch", daemon=True
+                    target=self._ticks, args=(self._watch,), name="azcreds-watch", daemon=True
                 ).start()
             while True:
                 kind, payload = self._events.get()

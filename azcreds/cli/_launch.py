@@ -64,9 +64,10 @@ def run_child(
         command, env, secrets=secrets, masking=masking, watch=watch, grace=grace, on_warning=print_warning
     )
     if supervisor.unmasked_terminals:
-        streams = " and ".join(supervisor.unmasked_terminals)
+        streams = supervisor.unmasked_terminals
+        what = f"{streams[0]} is a terminal" if len(streams) == 1 else "stdout and stderr are terminals"
         print_warning(
-            f"{streams} is a terminal: the command keeps it and its output there is not masked "
+            f"{what}: the command keeps it and its output there is not masked "
             "(pipe it, e.g. `| cat`, to mask; --no-masking to silence this)"
         )
     try:

@@ -147,14 +147,16 @@ def test_binary_with_the_secret_inside_is_exact_but_for_the_marker(secrets: Keyr
     assert completed.stdout == want
 
 
-def test_sigterm_to_azcreds_reaches_the_child_and_its_exit_code_comes_back(
-    secrets: KeyringStore, tmp_path: Path
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
+def test_a_signal_to_azcreds_reaches_the_child_and_its_exit_code_comes_back(
+    secrets: KeyringStore, tmp_path: Path, signum: signal.Signals
 ) -> None:
+    # No terminal here (stdin, stdout and stderr are not one): SIGINT is passed on too.
     child = (
         "import os, signal, sys\n"
         "def done(signum, frame):\n"
         "    print('child got', signal.Signals(signum).name, flush=True); sys.exit(3)\n"
-        "signal.signal(signal.SIGTERM, done)\n"
+        f"signal.signal({int(signum)}, done)\n"
         f"open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))\n"
         "print('ready', flush=True)\n"
         "while True: signal.pause()\n"
@@ -169,7 +171,7 @@ def test_sigterm_to_azcreds_reaches_the_child_and_its_exit_code_comes_back(
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == b"ready\n"  # the child's handler is in place
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -179,7 +181,7 @@ def test_sigterm_to_azcreds_reaches_the_child_and_its_exit_code_comes_back(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
     assert proc.returncode == 3, (out, err)
-    assert out == b"child got SIGTERM\n"
+    assert out == f"child got {signum.name}\n".encode()
 
 
 def test_on_a_terminal_the_child_keeps_it_unmasked_with_a_warning(secrets: KeyringStore) -> None:
@@ -196,7 +198,7 @@ def test_on_a_terminal_the_child_keeps_it_unmasked_with_a_warning(secrets: Keyri
     assert status == 0, text
     assert "stdin True stdout True stderr True" in text
     assert "hello ada acct" in text
-    assert "azcreds: warning: stdout and stderr is a terminal" in text
+    assert "azcreds: warning: stdout and stderr are terminals: the command keeps it" in text
 
 
 def test_on_a_terminal_no_masking_has_no_warning(secrets: KeyringStore) -> None:
@@ -206,3 +208,19 @@ def test_on_a_terminal_no_masking_has_no_warning(secrets: KeyringStore) -> None:
     assert status == 0, out
     assert b"warning" not in out
     assert b"quiet" in out
+
+
+def test_the_choice_is_per_stream_a_piped_stdout_is_masked_beside_a_terminal_stderr(
+    secrets: KeyringStore,
+) -> None:
+    code = (
+        "import os, sys; k = os.environ['AZURE_STORAGE_ACCOUNT_KEY']; "
+        "print('out', k); print('err', k, file=sys.stderr)"
+    )
+    script = f'{AZCREDS} exec s1 -- {sys.executable} -c "{code}" | cat'
+    status, out = run_in_pty(["bash", "-c", script])
+    text = out.decode()
+    assert status == 0, text
+    assert f"out {MARK}" in text
+    assert f"err {S1_KEY}" in text  # stderr is the terminal: the child keeps it, unmasked
+    assert "azcreds: warning: stderr is a terminal" in text
