@@ -130,7 +130,7 @@ class Supervisor:
         self._stop = threading.Event()
         self._stopping = False  # a signal asked the child to end: no more restarts
         self._child: _Child | None = None
-        self._lock = threading.Lock()
+        self._deferred: list[int] = []  # signals for the child about to start
         self.generations: list[Generation] = []
 
     # -- the child ---------------------------------------------------------------------------
@@ -166,9 +166,13 @@ class Supervisor:
                 pump.start()
                 child.pumps.append(pump)
         threading.Thread(target=self._wait_for, args=(child,), name="azcreds-wait", daemon=True).start()
-        with self._lock:
-            self._child = child
         self.generations.append(child.generation)
+        self._child = child
+        # Signals that came while no child was running (between a restart's stop and this
+        # start) are this child's. Handlers run in this (the main) thread, between statements.
+        deferred, self._deferred = self._deferred, []
+        for signum in deferred:
+            self._signal(child, signum)
         return child
 
     def _wait_for(self, child: _Child) -> None:
@@ -223,7 +227,8 @@ class Supervisor:
         child = self._child
         if name in _STOPPING_SIGNALS:
             self._stopping = True
-        if child is None:
+        if child is None or child.exited.is_set():  # between two children: for the next one
+            self._deferred.append(signum)
             return
         if name in _TERMINAL_SIGNALS and self._child_in_foreground(child):
             return

@@ -215,8 +215,8 @@ def test_the_choice_is_per_stream_a_piped_stdout_is_masked_beside_a_terminal_std
 ) -> None:
     code = (
         "import os, sys; k = os.environ['AZURE_STORAGE_ACCOUNT_KEY']; "
-        "print('out', k); print('err', k, file=sys.stderr)"
-    )
+        "sys.stdout.write(f'out {k}\\n'); sys.stderr.write(f'err {k}\\n')"
+    )  # one write per line: the two streams reach the terminal by different ways, in any order
     script = f'{AZCREDS} exec s1 -- {sys.executable} -c "{code}" | cat'
     status, out = run_in_pty(["bash", "-c", script])
     text = out.decode()
