@@ -78,3 +78,13 @@ def test_store_bench_refuses_an_unknown_azurite_mode() -> None:
     result = _run_store_bench(AZCREDS_BENCH_STORE_AZURITE="ramdisk")
     assert result.code != 0
     assert "must be tmpfs, memory or disk, not 'ramdisk'" in result.err
+
+
+def test_exec_bench_runs_at_a_tiny_size() -> None:
+    command = [sys.executable, "-m", "bench", "exec"]
+    result = run_subprocess(
+        command, env=child_env(AZCREDS_BENCH_EXEC_MIB="1", AZCREDS_BENCH_EXEC_RUNS="1"), cwd=ROOT
+    )
+    assert result.code == 0, result.err[-3000:]
+    assert "x" in _row(result.out, "exec (masked): pipe throughput")
+    assert "byte-exact" in _row(result.out, "bytes through, every run and way")
