@@ -6,6 +6,7 @@ Each function returns one :class:`~azcreds.doctor.report.Check`; none of them sh
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 import time
@@ -201,6 +202,9 @@ def check_token(credentials: AzureCredentials, clock: Any) -> Check:
             "run where a managed identity is assigned (IDENTITY_ENDPOINT / workload identity are set), or "
             "set AZCREDS_MANAGED_IDENTITY=imds to use the instance metadata service",
         )
+    # azure-identity logs a failed get_token as a WARNING; this check reports it instead.
+    identity_logger = logging.getLogger("azure.identity")
+    was_disabled, identity_logger.disabled = identity_logger.disabled, True
     started = time.perf_counter()
     try:
         token = credentials.credential.get_token(STORAGE_SCOPE)
@@ -225,6 +229,8 @@ def check_token(credentials: AzureCredentials, clock: Any) -> Check:
             fix,
             ms=round(ms, 1),
         )
+    finally:
+        identity_logger.disabled = was_disabled
     ms = (time.perf_counter() - started) * 1000
     now = clock()
     left = datetime.fromtimestamp(token.expires_on, UTC) - now

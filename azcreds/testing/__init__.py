@@ -8,6 +8,8 @@
 - :mod:`~azcreds.testing.keyvault_server`: a Key Vault secrets data plane over HTTPS.
 - :mod:`~azcreds.testing.identity_servers`: a managed identity endpoint (App Service and IMDS
   style) and an Entra-style authority for service principals.
+- :mod:`~azcreds.testing.storage_proxy`: a proxy in front of Azurite that refuses as Azure does
+  what Azurite lets through (shared-key access turned off, missing Storage Blob Data roles).
 - :mod:`~azcreds.testing.node`: run Node.js scripts (the JavaScript Azure SDKs) under the same
   loopback-only guard; :mod:`~azcreds.testing.guarded_python` does it for Python scripts run as
   child processes (``python -m azcreds.testing.guarded_python SCRIPT``).
@@ -46,6 +48,7 @@ from azcreds.testing.network_guard import (
     is_allowed_host,
     loopback_only,
 )
+from azcreds.testing.storage_proxy import BLOB_ROLES, RoleAssignment, StorageProxy
 from azcreds.testing.tls import LOOPBACK_NAMES, TestCertificates, make_test_certificates
 from azcreds.testing.tokens import (
     STORAGE_AUDIENCE,
@@ -58,6 +61,7 @@ from azcreds.testing.tokens import (
 
 __all__ = [
     "AZURITE_BIN_ENV",
+    "BLOB_ROLES",
     "DEV_ACCOUNT_KEY",
     "DEV_ACCOUNT_NAME",
     "KEYVAULT_AUDIENCE",
@@ -79,7 +83,9 @@ __all__ = [
     "NonLoopbackConnectionError",
     "RecordedRequest",
     "RegisteredApp",
+    "RoleAssignment",
     "StaticTokenCredential",
+    "StorageProxy",
     "TestCertificates",
     "audience_for",
     "blocked_attempts",

@@ -10,7 +10,8 @@ Load it with ``-p azcreds.testing.pytest_plugin`` (azcreds' own ``addopts`` do).
   Azurite is), points ``AZCREDS_KEYRING_PATH`` into the test's ``tmp_path``, and clears azcreds'
   caches before and after the test;
 - provides the fixtures ``test_certificates``, ``azurite``, ``azurite_https``,
-  ``container_name``, ``keyvault_server``, ``managed_identity_endpoint`` and ``entra_authority``.
+  ``container_name``, ``keyvault_server``, ``managed_identity_endpoint``, ``entra_authority`` and
+  ``storage_proxy``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from azcreds.testing._local_http import LocalHTTPServer
 from azcreds.testing.azurite import AZURITE_BIN_ENV, AzuriteServer, unique_container_name
 from azcreds.testing.identity_servers import EntraAuthority, ManagedIdentityEndpoint
 from azcreds.testing.keyvault_server import KeyVaultServer
+from azcreds.testing.storage_proxy import StorageProxy
 from azcreds.testing.tls import TestCertificates, make_test_certificates
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ __all__ = [
     "entra_authority",
     "keyvault_server",
     "managed_identity_endpoint",
+    "storage_proxy",
     "test_certificates",
 ]
 
@@ -228,3 +231,12 @@ def entra_authority(test_certificates: TestCertificates) -> Iterator[EntraAuthor
     with EntraAuthority(certificates=test_certificates) as authority:
         yield authority
         _fail_on_server_errors(authority)
+
+
+@pytest.fixture
+def storage_proxy(azurite_https: AzuriteServer, test_certificates: TestCertificates) -> Iterator[StorageProxy]:
+    """A fresh :class:`~azcreds.testing.storage_proxy.StorageProxy` over HTTPS in front of the
+    session's ``azurite_https``: shared-key access on, no RBAC, until the test changes them."""
+    with StorageProxy(azurite_https, certificates=test_certificates) as proxy:
+        yield proxy
+        _fail_on_server_errors(proxy)
