@@ -30,7 +30,9 @@ def doctor(
     ] = None,
     need: Annotated[
         str,
-        typer.Option("--need", help="The operations that must be allowed: letters of rlwd (read, list, write, delete)."),
+        typer.Option(
+            "--need", help="The operations that must be allowed: letters of rlwd (read, list, write, delete)."
+        ),
     ] = "rlwd",
     json_: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:

@@ -51,7 +51,14 @@ _ROLES = {
     "write": "Storage Blob Data Contributor",
     "delete": "Storage Blob Data Contributor",
 }
-_SAS_LETTERS = {"list-containers": "l", "container": "r", "list": "l", "read": "r", "write": "w", "delete": "d"}
+_SAS_LETTERS = {
+    "list-containers": "l",
+    "container": "r",
+    "list": "l",
+    "read": "r",
+    "write": "w",
+    "delete": "d",
+}
 
 
 def role_for(op: str) -> str:

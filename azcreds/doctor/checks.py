@@ -94,7 +94,9 @@ def check_resolve(name: str | None) -> tuple[Check, AzureCredentials | None]:
             "variables; azcreds resolve NAME --explain shows each resolver"
         )
     elif isinstance(error, SchemaValidationError):
-        fix = "the stored secret is invalid: correct the named field (azcreds secret update NAME --FIELD=@FILE)"
+        fix = (
+            "the stored secret is invalid: correct the named field (azcreds secret update NAME --FIELD=@FILE)"
+        )
     elif isinstance(error, StoreLockedError):
         fix = "unlock the keyring: set AZCREDS_KEYRING_PASSPHRASE, or run azcreds keyring unlock"
     elif isinstance(error, PermissionDeniedError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-import xml.etree.ElementTree as ET  # noqa: S405 - parses the service's own error bodies, no entities
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,7 +51,9 @@ class Probe:
 
     @property
     def allowed(self) -> bool:
-        return self.status is not None and self.status in OPERATIONS[self.op][1] and not self.missing_container
+        return (
+            self.status is not None and self.status in OPERATIONS[self.op][1] and not self.missing_container
+        )
 
     @property
     def missing_container(self) -> bool:

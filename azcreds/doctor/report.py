@@ -1,4 +1,4 @@
-"""What ``azcreds doctor`` found: one :class:`Check` per point, a :class:`DoctorReport` of them, as text or JSON."""
+"""What ``azcreds doctor`` found: a :class:`Check` per point, in a :class:`DoctorReport`, as text or JSON."""
 
 from __future__ import annotations
 

@@ -168,7 +168,9 @@ def check_sas_permissions(facts: SasFacts, need: str = "rlwd") -> Check:
         + (f"; {'; '.join(problems)}" if problems else "")
     )
     if not missing and not problems:
-        return Check.make("sas-permissions", "SAS permissions", "pass", evidence, permissions=facts.permissions)
+        return Check.make(
+            "sas-permissions", "SAS permissions", "pass", evidence, permissions=facts.permissions
+        )
     fix = f"issue a SAS with sp={''.join(wanted)}" + (" ss=b srt=co" if facts.kind == "account SAS" else "")
     fix += f" ({', '.join(wanted.values())})"
     return Check.make(

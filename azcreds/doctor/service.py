@@ -1,9 +1,10 @@
-"""The checks judged from the Blob service's answers: authentication, shared-key access, clock, container, operations."""
+"""The checks judged from the Blob service's answers: authentication, shared key, clock, container, ops."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from azcreds.doctor.advice import (
     AUTH_CODES,
@@ -35,9 +36,7 @@ def _shared_key_refusal(probes: list[Probe]) -> Probe | None:
     return next((p for p in probes if p.code == "KeyBasedAuthenticationNotPermitted"), None)
 
 
-def check_authentication(
-    probes: list[Probe], kind: str, account: str, sas_problem: str | None
-) -> Check:
+def check_authentication(probes: list[Probe], kind: str, account: str, sas_problem: str | None) -> Check:
     title = "authentication"
     refused = _auth_refusal(probes)
     if refused is not None:
@@ -58,7 +57,10 @@ def check_authentication(
         )
     if _shared_key_refusal(probes) is not None:
         return Check.make(
-            "authentication", title, "skip", "not judged: the account refuses shared-key requests (see shared-key)"
+            "authentication",
+            title,
+            "skip",
+            "not judged: the account refuses shared-key requests (see shared-key)",
         )
     answered = [p for p in probes if p.answered]
     if not answered:
@@ -159,9 +161,11 @@ def check_operation(
 ) -> Check:
     """One operation (list, read, write, delete, list-containers): allowed, refused and why."""
     title = _OP_TITLES[probe.op] + (f" in {container!r}" if container else "")
-    facts = {"http_status": probe.status, "code": probe.code, "request": probe.description}
+    facts: dict[str, Any] = {"http_status": probe.status, "code": probe.code, "request": probe.description}
     if probe.allowed:
-        return Check.make(probe.op, title, "pass", f"{probe.description}: {probe.answer()} (allowed)", **facts)
+        return Check.make(
+            probe.op, title, "pass", f"{probe.description}: {probe.answer()} (allowed)", **facts
+        )
     if probe.code in AUTH_CODES:
         return Check.make(probe.op, title, "skip", f"{probe.answer()}: see authentication", **facts)
     if probe.code == "KeyBasedAuthenticationNotPermitted":

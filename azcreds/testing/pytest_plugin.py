@@ -234,7 +234,9 @@ def entra_authority(test_certificates: TestCertificates) -> Iterator[EntraAuthor
 
 
 @pytest.fixture
-def storage_proxy(azurite_https: AzuriteServer, test_certificates: TestCertificates) -> Iterator[StorageProxy]:
+def storage_proxy(
+    azurite_https: AzuriteServer, test_certificates: TestCertificates
+) -> Iterator[StorageProxy]:
     """A fresh :class:`~azcreds.testing.storage_proxy.StorageProxy` over HTTPS in front of the
     session's ``azurite_https``: shared-key access on, no RBAC, until the test changes them."""
     with StorageProxy(azurite_https, certificates=test_certificates) as proxy:

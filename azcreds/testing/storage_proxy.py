@@ -69,7 +69,9 @@ _HOP_BY_HOP = frozenset(
 _SET_BY_HANDLER = frozenset({"date", "server"})
 
 _MESSAGES = {
-    "KeyBasedAuthenticationNotPermitted": "Key based authentication is not permitted on this storage account.",
+    "KeyBasedAuthenticationNotPermitted": (
+        "Key based authentication is not permitted on this storage account."
+    ),
     "AuthorizationPermissionMismatch": (
         "This request is not authorized to perform this operation using this permission."
     ),
@@ -203,7 +205,9 @@ class StorageProxy(LocalHTTPServer):
             response.details = {**details, "decision": "KeyBasedAuthenticationNotPermitted"}
             return response
         if principal is not None and self.rbac:
-            granted = any(a.principal_id == principal and a.grants(operation, container) for a in self.assignments)
+            granted = any(
+                a.principal_id == principal and a.grants(operation, container) for a in self.assignments
+            )
             if not granted:
                 response = self._error(request, 403, "AuthorizationPermissionMismatch")
                 response.identity = principal
@@ -215,7 +219,9 @@ class StorageProxy(LocalHTTPServer):
         response.details = {**details, "decision": "forwarded"}
         return response
 
-    def _error(self, request: HTTPRequest, status: int, code: str, message: str | None = None) -> HTTPResponse:
+    def _error(
+        self, request: HTTPRequest, status: int, code: str, message: str | None = None
+    ) -> HTTPResponse:
         body, request_id = storage_error_body(code, message)
         headers = {
             "Content-Type": "application/xml",
@@ -233,7 +239,9 @@ class StorageProxy(LocalHTTPServer):
         connection: http.client.HTTPConnection
         if upstream.ca_path is not None:
             context = ssl.create_default_context(cafile=str(upstream.ca_path))
-            connection = http.client.HTTPSConnection(upstream.host, upstream.port, timeout=60, context=context)
+            connection = http.client.HTTPSConnection(
+                upstream.host, upstream.port, timeout=60, context=context
+            )
         else:
             connection = http.client.HTTPConnection(upstream.host, upstream.port, timeout=60)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}

@@ -51,7 +51,9 @@ def test_a_wrong_key_fails_with_the_fix_and_exits_1(
     r.assert_no_secret(key)
 
 
-def test_the_json_form(cli: Cli, azurite: AzuriteServer, container: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_json_form(
+    cli: Cli, azurite: AzuriteServer, container: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = container_sas(azurite, container, "rl")
     monkeypatch.setenv("AZCREDS_S1__ACCOUNT_NAME", azurite.account_name)
     monkeypatch.setenv("AZCREDS_S1__ACCOUNT_URL", azurite.account_url())
@@ -62,7 +64,8 @@ def test_the_json_form(cli: Cli, azurite: AzuriteServer, container: str, monkeyp
     assert (data["name"], data["container"], data["ok"]) == ("s1", container, False)
     by_id = {c["id"]: c for c in data["checks"]}
     assert by_id["sas-permissions"]["status"] == "fail"
-    assert by_id["list"]["status"] == "pass" and by_id["write"]["status"] == "fail"
+    assert by_id["list"]["status"] == "pass"
+    assert by_id["write"]["status"] == "fail"
     assert by_id["write"]["details"]["code"] == "AuthorizationPermissionMismatch"
     r.assert_no_secret(token, token.split("sig=")[1].split("&")[0])
     assert cli("doctor", "s1", "--container", container, "--json", "--need", "rl").code == 0
@@ -96,7 +99,8 @@ def test_clock_skew_shows_through_a_service_whose_clock_is_off(
     storage_proxy.clock_offset = -30 * 60  # the service is 30 min behind this machine
     r = cli("doctor", "s1")
     assert r.code == 1
-    assert "✗ clock:" in r.out and "ahead of the service's" in r.out
+    assert "✗ clock:" in r.out
+    assert "ahead of the service's" in r.out
 
 
 @pytest.mark.parametrize(
@@ -151,4 +155,5 @@ def test_no_secret_reaches_the_output_on_any_failure(
             outputs.append(r.out)
     assert "✗ authentication" in outputs[0]  # each failure was really reached
     assert "✗ authentication" in outputs[2]
-    assert "✗ token" in outputs[4] and "AADSTS7000215" in outputs[4]
+    assert "✗ token" in outputs[4]
+    assert "AADSTS7000215" in outputs[4]

@@ -19,7 +19,9 @@ from tests.doctor.helpers import creds, key_creds
 
 
 @pytest.fixture
-def https_container(azurite_https: AzuriteServer, container_name: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def https_container(
+    azurite_https: AzuriteServer, container_name: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(azurite_https.ca_path))  # one test CA for every server
     key = AzureNamedKeyCredential(azurite_https.account_name, azurite_https.account_key)
     BlobServiceClient(azurite_https.account_url(), credential=key).create_container(container_name)
@@ -59,7 +61,9 @@ def test_a_contributor_without_a_data_role_is_told_which_role_each_operation_nee
         assert f'assign "{role}"' in (check.fix or "")
         assert entra_authority.app.client_id in (check.fix or "")
         assert "grant no access to its data" in (check.fix or "")
-    denied = [r for r in storage_proxy.requests if r.details.get("decision") == "AuthorizationPermissionMismatch"]
+    denied = [
+        r for r in storage_proxy.requests if r.details.get("decision") == "AuthorizationPermissionMismatch"
+    ]
     assert len(denied) == 4
 
 
@@ -67,11 +71,14 @@ def test_with_the_data_role_every_check_passes(
     storage_proxy: StorageProxy, entra_authority: EntraAuthority, https_container: str
 ) -> None:
     storage_proxy.rbac = True
-    storage_proxy.assign_role(entra_authority.app.object_id, "Storage Blob Data Contributor", container=https_container)
+    storage_proxy.assign_role(
+        entra_authority.app.object_id, "Storage Blob Data Contributor", container=https_container
+    )
     report = diagnose(credentials=sp_creds(storage_proxy, entra_authority), container=https_container)
     assert report.ok, report.render()
     assert report.check("shared-key").status == "skip"  # tokens do not depend on it
-    assert "in " in report.check("token").evidence and " ms" in report.check("token").evidence
+    assert "in " in report.check("token").evidence
+    assert " ms" in report.check("token").evidence
     assert entra_authority.authority in report.check("token").evidence
 
 
@@ -84,7 +91,8 @@ def test_a_wrong_client_secret_fails_the_token_check(
     assert token.status == "fail"
     assert "AADSTS7000215" in token.evidence
     assert "client_secret" in (token.fix or "")
-    assert wrong not in report.render() and entra_authority.app.client_secret not in report.render()
+    assert wrong not in report.render()
+    assert entra_authority.app.client_secret not in report.render()
     assert storage_proxy.requests == []  # no storage request without a token
 
 
@@ -115,7 +123,9 @@ def test_a_managed_identity_gets_its_token_and_reaches_storage(
     storage_proxy.rbac = True
     storage_proxy.assign_role(managed_identity_endpoint.system_assigned.object_id, "Storage Blob Data Reader")
     credentials = creds(
-        "azure-managed-identity", account_name=storage_proxy.upstream.account_name, account_url=storage_proxy.account_url()
+        "azure-managed-identity",
+        account_name=storage_proxy.upstream.account_name,
+        account_url=storage_proxy.account_url(),
     )
     report = diagnose(credentials=credentials, container=https_container, need="rl")
     assert report.ok, report.render()
@@ -129,7 +139,9 @@ def test_a_managed_identity_with_no_endpoint_fails_the_token_check_without_probi
     storage_proxy: StorageProxy, https_container: str
 ) -> None:
     credentials = creds(
-        "azure-managed-identity", account_name=storage_proxy.upstream.account_name, account_url=storage_proxy.account_url()
+        "azure-managed-identity",
+        account_name=storage_proxy.upstream.account_name,
+        account_url=storage_proxy.account_url(),
     )
     report = diagnose(credentials=credentials, container=https_container)
     token = report.check("token")

@@ -75,7 +75,9 @@ def test_rbac_refuses_data_operations_without_a_data_role(
     with pytest.raises(HttpResponseError) as caught:
         container.upload_blob("b.txt", b"y")
     assert caught.value.error_code == "AuthorizationPermissionMismatch"
-    assert key_client.get_container_client(container_name).get_blob_client("a.txt").exists()  # keys unaffected
+    assert (
+        key_client.get_container_client(container_name).get_blob_client("a.txt").exists()
+    )  # keys unaffected
     storage_proxy.remove_roles(TEST_OBJECT_ID)
     with pytest.raises(HttpResponseError):
         container.get_container_properties()
@@ -88,7 +90,9 @@ def test_an_unknown_role_is_refused(storage_proxy: StorageProxy) -> None:
         storage_proxy.assign_role("x", "Storage Blob Data Writer")
 
 
-def test_clock_offset_shifts_the_date_header(storage_proxy: StorageProxy, key_client: BlobServiceClient) -> None:
+def test_clock_offset_shifts_the_date_header(
+    storage_proxy: StorageProxy, key_client: BlobServiceClient
+) -> None:
     from email.utils import parsedate_to_datetime
 
     seen: list[str] = []
