@@ -167,3 +167,63 @@ def test_an_unknown_user_assigned_identity_fails_the_token_check(
     report = diagnose(credentials=credentials, container=https_container)
     assert report.check("token").status == "fail"
     assert "client_id" in (report.check("token").fix or "")
+
+
+@pytest.mark.parametrize(
+    ("token_kwargs", "said"),
+    [
+        ({"lifetime": -120}, "Lifetime validation failed. The token is expired."),
+        ({"audience": "https://vault.azure.net"}, "Invalid token audience."),
+        ({"extra_claims": {"iss": "https://sts.example.org/"}}, "Invalid token issuer."),
+    ],
+)
+def test_a_token_the_service_refuses_fails_authentication_with_the_services_reason(
+    azurite_https: AzuriteServer,
+    managed_identity_endpoint: ManagedIdentityEndpoint,
+    https_container: str,
+    monkeypatch: pytest.MonkeyPatch,
+    token_kwargs: dict[str, object],
+    said: str,
+) -> None:
+    """Azurite itself refuses these tokens (403 AuthenticationFailed with its detail); the token
+    check passes, since the credential did hand one out."""
+    from azcreds import AzureCredentials, parse_secret
+    from azcreds.testing import StaticTokenCredential, mint_token
+
+    for key, value in managed_identity_endpoint.app_service_env().items():
+        monkeypatch.setenv(key, value)
+    secret = parse_secret(
+        "azure-managed-identity",
+        {"account_name": azurite_https.account_name, "account_url": azurite_https.account_url()},
+    )
+    token = StaticTokenCredential(mint_token(**token_kwargs), expires_on=2**31 - 1)  # type: ignore[arg-type]
+    credentials = AzureCredentials(
+        name="doc",
+        schema_id=secret.schema_id,
+        source="env",
+        account_name=secret.account_name,
+        account_url=secret.account_url_value(),
+        secret=secret,
+        _credential=[token],  # a credential that hands out this token, as a broken identity would
+    )
+    report = diagnose(credentials=credentials, container=https_container)
+    assert report.check("token").status == "pass"
+    auth = report.check("authentication")
+    assert auth.status == "fail"
+    assert auth.details["code"] == "AuthenticationFailed"
+    assert said in auth.evidence
+    assert "https://storage.azure.com" in (auth.fix or "")
+    assert token.token not in report.render()
+
+
+def test_without_a_container_an_identity_with_no_role_cannot_list_the_account(
+    storage_proxy: StorageProxy, entra_authority: EntraAuthority, https_container: str
+) -> None:
+    storage_proxy.rbac = True
+    report = diagnose(credentials=sp_creds(storage_proxy, entra_authority))
+    check = report.check("list-containers")
+    assert check.status == "fail"
+    assert "AuthorizationPermissionMismatch" in check.evidence
+    assert 'assign "Storage Blob Data Reader"' in (check.fix or "")
+    storage_proxy.assign_role(entra_authority.app.object_id, "Reader")
+    assert diagnose(credentials=sp_creds(storage_proxy, entra_authority)).ok
