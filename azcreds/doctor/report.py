@@ -94,6 +94,9 @@ class DoctorReport:
             if c.fix and c.status == "fail":
                 lines.append(f"{'':<{width}}   fix: {c.fix}")
         failed = len(self.failed)
+        skipped = sum(1 for c in self.checks if c.status == "skip")
         summary = "all checks passed" if not failed else f"{failed} check(s) failed"
+        if skipped:  # a skipped check was not judged: say so, even when nothing failed
+            summary += f" ({skipped} skipped)"
         lines.append(summary)
         return "\n".join(lines)

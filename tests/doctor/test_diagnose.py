@@ -148,6 +148,7 @@ def test_a_full_sas_passes_and_need_narrows_what_must_be_allowed(
     assert report.ok, report.render()
     assert report.check("write").status == "skip"
     assert "not needed" in report.check("write").evidence
+    assert report.render().splitlines()[-1] == "all checks passed (2 skipped)"
 
 
 def test_a_container_sas_without_a_container_asks_for_one(azurite: AzuriteServer, container: str) -> None:
