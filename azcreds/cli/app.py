@@ -53,6 +53,11 @@ COMMANDS: dict[str, _Entry] = {
         "app",
         "Print a short-lived SAS for one container or blob: azcreds sas NAME --scope az://C[/P] --ttl 1h",
     ),
+    "doctor": _Entry(
+        "azcreds.cli.cmd_doctor",
+        "app",
+        "Check a secret against Azure Storage point by point: each check, its evidence and the fix.",
+    ),
     "schema": _Entry("azcreds.cli.cmd_schema", "group", "List and show secret schemas."),
     "secret": _Entry("azcreds.cli.cmd_secret", "app", "Register, list, get, update and delete secrets."),
     "keyring": _Entry("azcreds.cli.cmd_keyring", "app", "Create and manage the local encrypted keyring."),

@@ -10,6 +10,8 @@
   style) and an Entra-style authority for service principals.
 - :mod:`~azcreds.testing.developer_tools`: stand-in ``az`` and ``azd`` executables that answer
   azure-identity's developer credentials as the real tools do.
+- :mod:`~azcreds.testing.storage_proxy`: a proxy in front of Azurite that refuses as Azure does
+  what Azurite lets through (shared-key access turned off, missing Storage Blob Data roles).
 - :mod:`~azcreds.testing.node`: run Node.js scripts (the JavaScript Azure SDKs) under the same
   loopback-only guard; :mod:`~azcreds.testing.guarded_python` does it for Python scripts run as
   child processes (``python -m azcreds.testing.guarded_python SCRIPT``).
@@ -51,6 +53,7 @@ from azcreds.testing.network_guard import (
     is_allowed_host,
     loopback_only,
 )
+from azcreds.testing.storage_proxy import BLOB_ROLES, RoleAssignment, StorageProxy
 from azcreds.testing.tls import LOOPBACK_NAMES, TestCertificates, make_test_certificates
 from azcreds.testing.tokens import (
     STORAGE_AUDIENCE,
@@ -63,6 +66,7 @@ from azcreds.testing.tokens import (
 
 __all__ = [
     "AZURITE_BIN_ENV",
+    "BLOB_ROLES",
     "DEV_ACCOUNT_KEY",
     "DEV_ACCOUNT_NAME",
     "KEYVAULT_AUDIENCE",
@@ -87,7 +91,9 @@ __all__ = [
     "NonLoopbackConnectionError",
     "RecordedRequest",
     "RegisteredApp",
+    "RoleAssignment",
     "StaticTokenCredential",
+    "StorageProxy",
     "TestCertificates",
     "audience_for",
     "blocked_attempts",

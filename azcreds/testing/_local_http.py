@@ -223,6 +223,7 @@ class HTTPRequest:
     body: bytes
     received: float
     host: str
+    target: str = ""  # the request target exactly as sent (path and query, still percent-encoded)
 
     def header(self, name: str) -> str | None:
         """A header's value, or ``None``."""
@@ -312,6 +313,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server.owner.server_name
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header of a server whose clock is off by ``clock_offset`` seconds.
+        if timestamp is None:
+            timestamp = time.time() + self.server.owner.clock_offset
+        return super().date_time_string(timestamp)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -335,6 +342,9 @@ class LocalHTTPServer:
     """
 
     server_name: ClassVar[str] = "azcreds-local-http/1.0"
+
+    clock_offset: float = 0.0
+    """Seconds added to the time in every ``Date`` header: a server whose clock is off."""
 
     def __init__(self, *, certificates: TestCertificates | None = None, port: int = 0) -> None:
         self.certificates = certificates
@@ -564,6 +574,7 @@ class LocalHTTPServer:
             body=b"",
             received=received,
             host=str(handler.headers.get("Host") or f"{HOST}:{self.port}"),
+            target=handler.path,
         )
         try:
             request.body = _read_body(handler)

@@ -11,7 +11,7 @@ Load it with ``-p azcreds.testing.pytest_plugin`` (azcreds' own ``addopts`` do).
   caches before and after the test;
 - provides the fixtures ``test_certificates``, ``azurite``, ``azurite_https``,
   ``azurite_user_delegation``, ``container_name``, ``keyvault_server``,
-  ``managed_identity_endpoint``, ``entra_authority`` and ``developer_tools``.
+  ``managed_identity_endpoint``, ``entra_authority``, ``developer_tools`` and ``storage_proxy``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from azcreds.testing.azurite import (
 from azcreds.testing.developer_tools import DeveloperTools
 from azcreds.testing.identity_servers import EntraAuthority, ManagedIdentityEndpoint
 from azcreds.testing.keyvault_server import KeyVaultServer
+from azcreds.testing.storage_proxy import StorageProxy
 from azcreds.testing.tls import TestCertificates, make_test_certificates
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ __all__ = [
     "entra_authority",
     "keyvault_server",
     "managed_identity_endpoint",
+    "storage_proxy",
     "test_certificates",
 ]
 
@@ -254,3 +256,14 @@ def developer_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Develope
     tools = DeveloperTools(tmp_path / "developer-tools")
     monkeypatch.setenv("PATH", tools.path())
     return tools
+
+
+@pytest.fixture
+def storage_proxy(
+    azurite_https: AzuriteServer, test_certificates: TestCertificates
+) -> Iterator[StorageProxy]:
+    """A fresh :class:`~azcreds.testing.storage_proxy.StorageProxy` over HTTPS in front of the
+    session's ``azurite_https``: shared-key access on, no RBAC, until the test changes them."""
+    with StorageProxy(azurite_https, certificates=test_certificates) as proxy:
+        yield proxy
+        _fail_on_server_errors(proxy)

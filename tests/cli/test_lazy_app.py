@@ -35,6 +35,7 @@ def test_every_command_is_listed_and_loads() -> None:
         "env",
         "exec",
         "sas",
+        "doctor",
         "schema",
         "secret",
         "keyring",

@@ -16,6 +16,7 @@ SUBMODULES = {
     "network_guard",
     "node",
     "pytest_plugin",
+    "storage_proxy",
     "store_contract",
     "tls",
     "tokens",
