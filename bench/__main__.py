@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import bench_keyring, bench_keyvault, bench_resolve, bench_startup, bench_store
+from bench import bench_fleet, bench_keyring, bench_keyvault, bench_resolve, bench_startup, bench_store
 
 SECTIONS = {
     "startup": bench_startup.run,
@@ -19,6 +19,7 @@ SECTIONS = {
     "keyvault": bench_keyvault.run,
     "offazure": bench_keyvault.run_offazure,
     "store": bench_store.run,
+    "fleet": bench_fleet.run,
 }
 
 
