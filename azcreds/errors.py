@@ -23,6 +23,9 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
     │   ├── StoreBusyError                        another process held the keyring's write lock too long
     │   └── ServiceError                          a remote service failed (5xx, throttled, unreachable)
     ├── SecretExistsError                         register without overwrite on an existing name
+    ├── ScopeError (ValueError)                   scoped() cannot grant what was asked: an unknown
+    │                                             permission, a TTL out of bounds, a prefix the service
+    │                                             cannot enforce, a SAS asked for a SAS
     └── ArtifactStoreError                        AzureArtifactStore failures
         ├── ArtifactNotFoundError (FileNotFoundError)
         ├── ArtifactExistsError (FileExistsError)
@@ -55,6 +58,7 @@ __all__ = [
     "ResolverFailedError",
     "ResolverUnavailableError",
     "SchemaValidationError",
+    "ScopeError",
     "SecretExistsError",
     "SecretNotFoundError",
     "ServiceError",
@@ -218,6 +222,12 @@ def _overwrite_remedy(error: SecretExistsError | ArtifactExistsError, fact: str,
     error.fact = fact
     error.overwritable = overwritable
     return f"{fact}; pass overwrite=True to replace it" if overwritable else fact
+
+
+class ScopeError(AzcredsError, ValueError):
+    """``AzureCredentials.scoped`` cannot grant what was asked: an unknown permission, a TTL out of
+    bounds, a bad container or blob name, a prefix the account cannot enforce (no hierarchical
+    namespace), or credentials that cannot sign a SAS (a SAS itself)."""
 
 
 class SecretExistsError(AzcredsError):

@@ -96,7 +96,7 @@ def default_chain(named: bool = True) -> ResolverChain:
         with _lock:
             chain = _chains.get(named)
             if chain is None:
-                chain = _chains[named] = ResolverChain(_build_resolvers(named))
+                chain = _chains[named] = ResolverChain(_build_resolvers(named), pickle_as_reference=True)
     return chain
 
 

@@ -87,6 +87,21 @@ class _StoreCore:
         """The credentials in use (the latest, after a re-resolution)."""
         return self._credentials
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Root and how to get credentials, never a client or a lock: a store resolved by name
+        # pickles the name (resolved again where unpickled), one given credentials= pickles them
+        # (a reference or a scoped SAS; credentials built in code refuse, see AzureCredentials).
+        kwargs: dict[str, Any] = {
+            "block_size": self.block_size,
+            "max_concurrency": self.max_concurrency,
+            "client_kwargs": self._client_kwargs,
+        }
+        if self._refreshable:
+            kwargs["secret"] = self._secret
+        else:
+            kwargs["credentials"] = self._credentials
+        return (_rebuild_store, (type(self), self.root, kwargs))
+
     def __repr__(self) -> str:
         how = f"secret={self._secret!r}" if self._secret is not None else "implicit credentials"
         if not self._refreshable:
@@ -262,3 +277,8 @@ class _StoreCore:
             return True
 
         return self._run(put, action=action, uri=path.uri)
+
+
+def _rebuild_store(cls: type[_StoreCore], root: str, kwargs: dict[str, Any]) -> _StoreCore:
+    """Unpickle a store: the same root, credentials resolved again by name or as pickled."""
+    return cls(root, **kwargs)

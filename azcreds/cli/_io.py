@@ -39,13 +39,21 @@ def exit_code_for(exc: AzcredsError) -> int:
     path that cannot hold a file), else 1."""
     from azcreds.errors import (
         SchemaValidationError,
+        ScopeError,
         SecretExistsError,
         SettingsError,
         StoreLockedError,
         StorePathError,
     )
 
-    bad_input = SchemaValidationError | SecretExistsError | SettingsError | StoreLockedError | StorePathError
+    bad_input = (
+        SchemaValidationError
+        | ScopeError
+        | SecretExistsError
+        | SettingsError
+        | StoreLockedError
+        | StorePathError
+    )
     return 2 if isinstance(exc, bad_input) else 1
 
 

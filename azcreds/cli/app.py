@@ -48,6 +48,11 @@ COMMANDS: dict[str, _Entry] = {
         "Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...",
         inner=True,
     ),
+    "sas": _Entry(
+        "azcreds.cli.cmd_sas",
+        "app",
+        "Print a short-lived SAS for one container or blob: azcreds sas NAME --scope az://C[/P] --ttl 1h",
+    ),
     "schema": _Entry("azcreds.cli.cmd_schema", "group", "List and show secret schemas."),
     "secret": _Entry("azcreds.cli.cmd_secret", "app", "Register, list, get, update and delete secrets."),
     "keyring": _Entry("azcreds.cli.cmd_keyring", "app", "Create and manage the local encrypted keyring."),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from azcreds.cli._io import BadInput, console, exit_code_for, print_error, print_json, print_warning
+from azcreds.cli.cmd_sas import BlobOption, PermissionsOption, ScopeOption, TtlOption, scope_credentials
 
 if TYPE_CHECKING:
     from azcreds.resolvers.chain import Resolution
@@ -69,6 +70,10 @@ def resolve(
 def env(
     name: Annotated[str, typer.Argument(help="Secret name.")],
     reveal: Annotated[bool, typer.Option("--reveal", help="Print values even to a terminal.")] = False,
+    scope: ScopeOption = None,
+    permissions: PermissionsOption = None,
+    ttl: TtlOption = None,
+    blob: BlobOption = False,
 ) -> None:
     """Print `export` lines of the secret's variables: eval "$(azcreds env NAME)".
 
@@ -79,7 +84,7 @@ def env(
     from azcreds.child_env import other_credential_variables
     from azcreds.resolve import resolve_credentials
 
-    credentials = resolve_credentials(name)
+    credentials = scope_credentials(resolve_credentials(name), scope, permissions, ttl, blob)
     variables = credentials.to_env()
     show = reveal or not sys.stdout.isatty()
     for key in other_credential_variables(credentials):
@@ -102,19 +107,25 @@ def exec_(
             "plus the credentials.",
         ),
     ] = False,
+    scope: ScopeOption = None,
+    permissions: PermissionsOption = None,
+    ttl: TtlOption = None,
+    blob: BlobOption = False,
 ) -> None:
     """Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...
 
     COMMAND inherits this environment without anything that carries, unlocks or selects another
     credential (AZCREDS_KEYRING_PASSPHRASE, AZCREDS_<NAME>__<FIELD>, AZURE_STORAGE_*,
-    AZURE_CLIENT_SECRET, ...), plus the secret's variables.
+    AZURE_CLIENT_SECRET, ...), plus the secret's variables. With --scope, those of a short-lived
+    SAS for that container or blob instead: the child never gets the key or client secret.
     """
     from azcreds.child_env import child_environment
     from azcreds.resolve import resolve_credentials
 
     if not command:
         raise BadInput("give a command after --")
-    child_env = child_environment(resolve_credentials(name), clean=clean_env)
+    credentials = scope_credentials(resolve_credentials(name), scope, permissions, ttl, blob)
+    child_env = child_environment(credentials, clean=clean_env)
     try:
         completed = subprocess.run(command, env=child_env, check=False)
     except FileNotFoundError:

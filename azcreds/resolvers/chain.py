@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from azcreds.credentials import AzureCredentials, Source
+from azcreds.credentials import AzureCredentials, PickleAs, Source
 from azcreds.errors import Attempt, AzcredsError, ResolverUnavailableError, SecretNotFoundError
 from azcreds.resolvers.base import Resolver
 
@@ -44,10 +44,18 @@ class Resolution:
 
 
 class ResolverChain:
-    """Resolvers asked in order. A miss moves on, a failure stops, all misses → SecretNotFoundError."""
+    """Resolvers asked in order. A miss moves on, a failure stops, all misses → SecretNotFoundError.
 
-    def __init__(self, resolvers: Sequence[Resolver]) -> None:
+    ``pickle_as_reference=True`` makes the credentials it returns pickle as references that
+    ``resolve_credentials(name)`` resolves again where they are unpickled; the default chains set
+    it, and a chain of your own should only if the default chain finds the same secrets.
+    """
+
+    def __init__(self, resolvers: Sequence[Resolver], *, pickle_as_reference: bool = False) -> None:
         self.resolvers: tuple[Resolver, ...] = tuple(resolvers)
+        # Only the default chains set this: a reference is unpickled by resolve_credentials(name),
+        # which asks the default chain, so credentials of another chain must not claim to be one.
+        self._pickle_as: PickleAs = "reference" if pickle_as_reference else "local"
 
     def __repr__(self) -> str:
         return f"ResolverChain([{', '.join(r.source for r in self.resolvers)}])"
@@ -72,7 +80,9 @@ class ResolverChain:
                 logger.debug("resolver %s failed for %r: %s", resolver.source, name, type(exc).__name__)
                 return Resolution(name, tuple(attempts), None, exc, time.perf_counter() - started)
             try:
-                credentials = AzureCredentials.from_secret(secret, name=name, source=resolver.source)
+                credentials = AzureCredentials.from_secret(
+                    secret, name=name, source=resolver.source, pickle_as=self._pickle_as
+                )
             except AzcredsError as exc:
                 attempts.append(Attempt(resolver.source, "failed", str(exc), time.perf_counter() - t0))
                 return Resolution(name, tuple(attempts), None, exc, time.perf_counter() - started)

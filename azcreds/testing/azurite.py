@@ -37,10 +37,12 @@ __all__ = [
     "AZURITE_BIN_ENV",
     "DEV_ACCOUNT_KEY",
     "DEV_ACCOUNT_NAME",
+    "USER_DELEGATION_AZURITE",
     "AzuriteNotFoundError",
     "AzuriteServer",
     "AzuriteStartError",
     "find_azurite_blob",
+    "find_azurite_package_blob",
     "generate_account_key",
     "unique_container_name",
 ]
@@ -98,6 +100,39 @@ def find_azurite_blob(search_from: Iterable[str | Path] | None = None) -> Path:
         f"azurite-blob not found: no node_modules/.bin/azurite-blob in {searched} or their "
         "parents. Run `npm ci` in the azcreds repository (or scripts/setup) to install Azurite, "
         f"or set ${AZURITE_BIN_ENV} to the azurite-blob executable."
+    )
+
+
+USER_DELEGATION_AZURITE = "azurite-3.37"
+"""The npm alias (``package.json``) of Azurite 3.37.0, installed next to the default 3.35.
+
+azure-storage-blob 12.31 signs SAS at version 2026-10-06, whose user delegation string-to-sign
+has two more lines (``srh``, ``srq``) that Azurite checks only from 3.37.0: 3.35 refuses every
+correct user delegation SAS. 3.37 declares Node 22 but runs on Node 20 (npm warns); the rest of
+the suite keeps the 3.35 of ``node_modules/.bin``.
+"""
+
+
+def find_azurite_package_blob(
+    package: str = USER_DELEGATION_AZURITE, search_from: Iterable[str | Path] | None = None
+) -> Path:
+    """The Blob service script of the Azurite installed as ``node_modules/<package>`` (run with node).
+
+    npm links only one ``azurite-blob`` into ``node_modules/.bin``, so a second Azurite (an npm
+    alias) is started from its ``dist/src/blob/main.js``; :class:`AzuriteServer` runs a ``.js``
+    binary with ``node``.
+    """
+    roots = [Path(root) for root in search_from] if search_from is not None else None
+    if roots is None:
+        roots = [Path.cwd(), Path(__file__).resolve().parent]
+    for root in roots:
+        for folder in (root.resolve(), *root.resolve().parents):
+            candidate = folder / "node_modules" / package / "dist" / "src" / "blob" / "main.js"
+            if candidate.is_file():
+                return candidate
+    raise AzuriteNotFoundError(
+        f"node_modules/{package} not found from {', '.join(map(str, roots))}: run `npm ci` in the azcreds "
+        "repository (or scripts/setup); package.json installs it as an npm alias of azurite"
     )
 
 
@@ -220,7 +255,14 @@ class AzuriteServer:
         raise last_error
 
     def _command(self, binary: Path, port: int) -> list[str]:
+        launcher: list[str] = []
+        if binary.suffix == ".js":  # a package's script, not a linked bin: run it with node
+            node = shutil.which("node")
+            if node is None:
+                raise AzuriteNotFoundError(f"node is not on PATH, and {binary} needs it")
+            launcher = [node]
         command = [
+            *launcher,
             str(binary),
             "--blobHost",
             _HOST,

@@ -10,7 +10,8 @@ Load it with ``-p azcreds.testing.pytest_plugin`` (azcreds' own ``addopts`` do).
   Azurite is), points ``AZCREDS_KEYRING_PATH`` into the test's ``tmp_path``, and clears azcreds'
   caches before and after the test;
 - provides the fixtures ``test_certificates``, ``azurite``, ``azurite_https``,
-  ``container_name``, ``keyvault_server``, ``managed_identity_endpoint`` and ``entra_authority``.
+  ``azurite_user_delegation``, ``container_name``, ``keyvault_server``,
+  ``managed_identity_endpoint`` and ``entra_authority``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ import pytest
 
 from azcreds.testing import network_guard
 from azcreds.testing._local_http import LocalHTTPServer
-from azcreds.testing.azurite import AZURITE_BIN_ENV, AzuriteServer, unique_container_name
+from azcreds.testing.azurite import (
+    AZURITE_BIN_ENV,
+    AzuriteServer,
+    find_azurite_package_blob,
+    unique_container_name,
+)
 from azcreds.testing.identity_servers import EntraAuthority, ManagedIdentityEndpoint
 from azcreds.testing.keyvault_server import KeyVaultServer
 from azcreds.testing.tls import TestCertificates, make_test_certificates
@@ -38,6 +44,7 @@ __all__ = [
     "KEPT_ENV_VARIABLES",
     "azurite",
     "azurite_https",
+    "azurite_user_delegation",
     "container_name",
     "entra_authority",
     "keyvault_server",
@@ -180,6 +187,15 @@ def azurite() -> Iterator[AzuriteServer]:
 def azurite_https(test_certificates: TestCertificates) -> Iterator[AzuriteServer]:
     """Azurite over HTTPS with ``--oauth basic`` (trust ``ca_path``); one for the session."""
     with AzuriteServer(certificates=test_certificates, oauth=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def azurite_user_delegation(test_certificates: TestCertificates) -> Iterator[AzuriteServer]:
+    """Azurite 3.37 (``USER_DELEGATION_AZURITE``) over HTTPS with ``--oauth basic``: the first
+    that accepts the user delegation SAS azure-storage-blob 12.31 signs; one for the session."""
+    binary = find_azurite_package_blob()
+    with AzuriteServer(certificates=test_certificates, oauth=True, binary=binary) as server:
         yield server
 
 

@@ -34,6 +34,7 @@ def test_every_command_is_listed_and_loads() -> None:
         "resolve",
         "env",
         "exec",
+        "sas",
         "schema",
         "secret",
         "keyring",
