@@ -9,6 +9,7 @@ import azcreds.testing
 
 SUBMODULES = {
     "azurite",
+    "dask_guard",
     "guarded_python",
     "identity_servers",
     "keyvault_server",
