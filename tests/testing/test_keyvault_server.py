@@ -36,7 +36,7 @@ from azcreds.testing import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from azcreds.testing import EntraAuthority, ManagedIdentityEndpoint, TestCertificates
 
@@ -124,18 +124,23 @@ def test_challenge_names_the_tenant_and_the_vault_resource(keyvault_server: KeyV
     assert body["error"]["code"] == "Unauthorized"
 
 
+# Tokens are minted when the test runs, not at collection: a suite slower than 10 minutes would
+# otherwise reach the not-yet-valid token's nbf before this test does.
 @pytest.mark.parametrize(
-    ("token", "reason"),
+    ("make_token", "reason"),
     [
-        (mint_token("https://storage.azure.com"), "AKV10022"),
-        (vault_token(lifetime=-120), "AKV10020"),
-        (vault_token(extra_claims={"nbf": int(time.time()) + 600}), "AKV10021"),
-        (vault_token(tenant_id="11111111-2222-3333-4444-555555555555"), "AKV10032"),
-        ("not-a-jwt", "AKV10032"),
+        (lambda: mint_token("https://storage.azure.com"), "AKV10022"),
+        (lambda: vault_token(lifetime=-120), "AKV10020"),
+        (lambda: vault_token(extra_claims={"nbf": int(time.time()) + 600}), "AKV10021"),
+        (lambda: vault_token(tenant_id="11111111-2222-3333-4444-555555555555"), "AKV10032"),
+        (lambda: "not-a-jwt", "AKV10032"),
     ],
     ids=["storage-audience", "expired", "not-yet-valid", "other-tenant", "garbage"],
 )
-def test_bad_tokens_get_401_and_do_nothing(keyvault_server: KeyVaultServer, token: str, reason: str) -> None:
+def test_bad_tokens_get_401_and_do_nothing(
+    keyvault_server: KeyVaultServer, make_token: Callable[[], str], reason: str
+) -> None:
+    token = make_token()
     status, headers, body = raw_request(
         keyvault_server, "PUT", f"/secrets/name?{API}", token=token, body={"value": "v"}
     )
