@@ -86,7 +86,12 @@ def _managed_identity(client_id: str | None) -> dict[str, str]:
         if not client_id and os.environ.get("AZURE_CLIENT_ID"):
             options["azure_storage_client_id"] = os.environ["AZURE_CLIENT_ID"]
         return options
+    # Where azure-identity would ask: App Service / Functions, else an IMDS at another host (pod
+    # identity); without either, object_store asks the real IMDS at 169.254.169.254 itself.
     endpoint = os.environ.get("IDENTITY_ENDPOINT") or os.environ.get("MSI_ENDPOINT")
+    pod_identity = os.environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST")
     if endpoint:
         options["azure_msi_endpoint"] = endpoint
+    elif pod_identity:
+        options["azure_msi_endpoint"] = pod_identity.rstrip("/") + "/metadata/identity/oauth2/token"
     return options

@@ -19,7 +19,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 from azcreds import AzureCredentials, resolve_credentials
-from azcreds.testing import AzuriteServer, EntraAuthority, unique_container_name
+from azcreds.testing import AzuriteServer, EntraAuthority, ManagedIdentityEndpoint, unique_container_name
 from tests.helpers import CLIENT_ID, TENANT_ID, b64
 
 CSV = b"a,b\n1,2\n3,4\n"
@@ -187,3 +187,50 @@ def test_polars_with_a_service_principal_through_the_local_authority(
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[{'a': 1, 'b': 2}, {'a': 3, 'b': 4}]"
     assert entra_authority.token_count() == before + 1  # object_store's own client-credentials request
+
+
+MI_CHILD = """
+import json, sys
+import polars as pl
+print(pl.read_csv(sys.argv[1], storage_options=json.loads(sys.stdin.read())).to_dicts())
+"""
+
+
+def test_polars_with_a_managed_identity_through_an_imds_style_endpoint(
+    azurite_https: AzuriteServer,
+    managed_identity_endpoint: ManagedIdentityEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """IMDS style (``AZURE_POD_IDENTITY_AUTHORITY_HOST``). The App Service style is not tested with
+    object_store: it reads ``expires_on`` as a string, as App Service sends it, and the local
+    endpoint answers the integer azure-identity is tested with."""
+    import json
+
+    for key, value in managed_identity_endpoint.imds_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(azurite_https.ca_path))
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", azurite_https.account_name)
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_URL", azurite_https.blob_endpoint)
+    creds = resolve_credentials()
+    assert creds.schema_id == "azure-managed-identity"
+    container = unique_container_name()
+    service = creds.blob_service_client(retry_total=0)
+    service.create_container(container)
+    service.get_blob_client(container, "in/x.csv").upload_blob(CSV)
+    options = creds.object_store_options()
+    assert options["azure_msi_endpoint"] == (
+        managed_identity_endpoint.imds_authority + "/metadata/identity/oauth2/token"
+    )
+    before = managed_identity_endpoint.token_count("imds")
+    done = subprocess.run(
+        [sys.executable, "-c", MI_CHILD, f"az://{container}/in/x.csv"],
+        input=json.dumps(options),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SSL_CERT_FILE": str(azurite_https.ca_path)},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[{'a': 1, 'b': 2}, {'a': 3, 'b': 4}]"
+    assert managed_identity_endpoint.token_count("imds") == before + 1  # object_store's own request

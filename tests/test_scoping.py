@@ -327,3 +327,41 @@ def test_scoped_credentials_say_what_they_allow(key_creds: AzureCredentials) -> 
     scoped = key_creds.scoped(container, permissions="rl", ttl="10m")
     assert f"scoped to az://{container} (rl) until " in str(scoped)
     assert "sig=" not in str(scoped) + repr(scoped)
+
+
+def test_an_account_key_secret_mints_a_service_sas(
+    azurite: AzuriteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_env_secret(
+        monkeypatch,
+        "ak",
+        {
+            "account_name": azurite.account_name,
+            "account_key": azurite.account_key,
+            "account_url": azurite.blob_endpoint,
+        },
+    )
+    creds = resolve_credentials("ak")
+    assert creds.schema_id == "azure-account-key"
+    container = unique_container_name()
+    prepare(creds, container)
+    scoped = creds.scoped(container)
+    assert scoped.blob_service_client(retry_total=0).get_blob_client(container, "data/b.csv").exists()
+
+
+def test_a_refused_user_delegation_key_is_a_permission_error_without_the_token(
+    azurite_user_delegation: AzuriteServer, trust_test_ca: None
+) -> None:
+    """Azurite refuses the key request of a token for another audience: a real 403, mapped."""
+    from azcreds import ManagedIdentitySecret, PermissionDeniedError
+    from azcreds.testing import StaticTokenCredential, mint_token
+
+    secret = ManagedIdentitySecret(
+        account_name=azurite_user_delegation.account_name, account_url=azurite_user_delegation.blob_endpoint
+    )
+    creds = AzureCredentials.from_secret(secret, name="mi", source="managed-identity")
+    token = mint_token("https://vault.azure.net")
+    creds._credential.append(StaticTokenCredential(token))  # the identity a workload would have got
+    with pytest.raises(PermissionDeniedError, match="could not get a user delegation key") as info:
+        creds.scoped(unique_container_name(), client_kwargs={"retry_total": 0})
+    assert token not in str(info.value)
