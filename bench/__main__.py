@@ -9,7 +9,15 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import bench_exec, bench_keyring, bench_keyvault, bench_resolve, bench_startup, bench_store
+from bench import (
+    bench_exec,
+    bench_fleet,
+    bench_keyring,
+    bench_keyvault,
+    bench_resolve,
+    bench_startup,
+    bench_store,
+)
 
 SECTIONS = {
     "startup": bench_startup.run,
@@ -20,6 +28,7 @@ SECTIONS = {
     "offazure": bench_keyvault.run_offazure,
     "store": bench_store.run,
     "exec": bench_exec.run,
+    "fleet": bench_fleet.run,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from azcreds.connection_string import AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME
@@ -13,6 +14,7 @@ __all__ = [
     "CLIENT_ID",
     "TENANT_ID",
     "ManualClock",
+    "ManualSpawner",
     "b64",
     "sas_time",
     "sas_token",
@@ -35,6 +37,26 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class ManualSpawner:
+    """Stands in for the resolve cache's background-thread starter: keeps each refresh until
+    ``run()``, so a test decides exactly when a background refresh happens (and sees how many
+    were started). ``monkeypatch.setattr(azcreds.resolve, "_spawn", spawner)``.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[Callable[[], None]] = []
+        self.started = 0
+
+    def __call__(self, work: Callable[[], None]) -> None:
+        self.started += 1
+        self.pending.append(work)
+
+    def run(self) -> None:
+        """Run every kept refresh, oldest first, in this thread."""
+        while self.pending:
+            self.pending.pop(0)()
 
 
 CLIENT_ID = "0b7a3c1e-2d4f-4a6b-8c9d-0e1f2a3b4c5d"

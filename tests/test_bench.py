@@ -88,3 +88,40 @@ def test_exec_bench_runs_at_a_tiny_size() -> None:
     assert result.code == 0, result.err[-3000:]
     assert "x" in _row(result.out, "exec (masked): pipe throughput")
     assert "byte-exact" in _row(result.out, "bytes through, every run and way")
+
+
+def test_fleet_bench_runs_every_row_at_tiny_sizes() -> None:
+    """2 processes x 2 threads, TTL 1 s for 2 TTLs, in the three cache modes, and a 500-pod simulation."""
+    tiny = {
+        "AZCREDS_BENCH_FLEET_PROCS": "2",
+        "AZCREDS_BENCH_FLEET_THREADS": "2",
+        "AZCREDS_BENCH_FLEET_TTL": "1",
+        "AZCREDS_BENCH_FLEET_PERIODS": "2",
+        "AZCREDS_BENCH_FLEET_PODS": "500",
+    }
+    result = run_subprocess(
+        [sys.executable, "-m", "bench", "fleet"], env=child_env(**tiny), cwd=ROOT, timeout=300
+    )
+    assert result.code == 0, result.err[-3000:]
+    for label in ("refresh at the TTL (before)", "refresh ahead, no jitter", "refresh ahead + jitter"):
+        windows = _row(result.out, f"{label}: Key Vault GETs per TTL window")
+        assert re.search(r"\s\d+ \d+\s+2 processes", windows), windows
+        assert re.search(r" of [\d,]+\s+max", _row(result.out, f"{label}: resolves that waited on Key Vault"))
+    assert "peak GETs / 10 s, steady state" in result.out
+    assert "all pods fresh in" in result.out
+
+
+def test_fleet_simulation_without_jitter_refreshes_the_whole_fleet_in_one_window() -> None:
+    """The model itself (deterministic): a fleet started within 10 s and refreshing at the TTL puts
+    every pod's request in one 10 s window each round; jitter spreads them over 2/5 of the TTL."""
+    from bench.fleet_sim import simulate
+
+    lockstep = simulate(pods=2000, jitter=False, duration=1300)
+    spread = simulate(pods=2000, jitter=True, duration=1300)
+    assert lockstep.peak(600, 1300) == 2000
+    assert spread.peak(600, 1300) < 2000 * 10 / (0.4 * 300) * 2  # within 2x of an even spread
+    assert not lockstep.throttled
+    assert not spread.throttled
+    storm = simulate(pods=2000, jitter=True, storm=(600, 300), duration=1500)
+    assert storm.errors == 0
+    assert storm.last_throttled < 900 <= storm.last_recovered <= 900 + 30  # the stale retry pause

@@ -22,7 +22,7 @@ from azcreds import (
     resolve_credentials,
 )
 from azcreds.schemas import SecretSchema
-from tests.helpers import AZURITE_ACCOUNT_KEY, ManualClock
+from tests.helpers import AZURITE_ACCOUNT_KEY, ManualClock, ManualSpawner
 
 
 @pytest.fixture
@@ -97,6 +97,7 @@ def test_ttl_comes_from_settings_and_clear_cache_rereads_them(
 def test_expiry_after_ttl(
     env_calls: list[str | None], monkeypatch: pytest.MonkeyPatch, clock: ManualClock
 ) -> None:
+    monkeypatch.setattr(azcreds.resolve, "_spawn", ManualSpawner())  # refresh ahead: never run here
     monkeypatch.setenv("AZCREDS_CACHE_TTL", "0.2")
     clear_cache()
     resolve_credentials("az_secret")

@@ -15,6 +15,8 @@
 - :mod:`~azcreds.testing.node`: run Node.js scripts (the JavaScript Azure SDKs) under the same
   loopback-only guard; :mod:`~azcreds.testing.guarded_python` does it for Python scripts run as
   child processes (``python -m azcreds.testing.guarded_python SCRIPT``).
+- :mod:`~azcreds.testing.dask_guard`: the same guard in ``dask.distributed`` worker and nanny
+  processes (``LocalCluster(..., **dask_guard.PRELOADS)``).
 - :mod:`~azcreds.testing.pytest_plugin`: all of the above as pytest fixtures
   (``-p azcreds.testing.pytest_plugin``).
 

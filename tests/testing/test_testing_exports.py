@@ -10,6 +10,7 @@ import azcreds.testing
 SUBMODULES = {
     "azurite",
     "developer_tools",
+    "dask_guard",
     "guarded_python",
     "identity_servers",
     "keyvault_server",
