@@ -34,6 +34,7 @@ __all__ = [
     "WORKLOAD_IDENTITY_VARIABLES",
     "child_environment",
     "other_credential_variables",
+    "without_azcreds_secrets",
 ]
 
 KEPT_AZCREDS_SETTINGS = frozenset(
@@ -190,3 +191,17 @@ def child_environment(
         if keep:
             child[name] = value
     return child | credentials.to_env()
+
+
+def without_azcreds_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without the ``AZCREDS_*`` variables a child must not inherit (``azcreds run``).
+
+    Only the settings in :data:`KEPT_AZCREDS_SETTINGS` stay: the keyring passphrase, a keyring
+    session and every ``AZCREDS_<NAME>__<FIELD>`` secret are removed; everything else is kept (a
+    child started by ``run`` gets the credentials its references resolved to, not just one).
+    """
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.upper().startswith("AZCREDS_") or name.upper() in KEPT_AZCREDS_SETTINGS
+    }

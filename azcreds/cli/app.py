@@ -48,6 +48,16 @@ COMMANDS: dict[str, _Entry] = {
         "Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...",
         inner=True,
     ),
+    "run": _Entry(
+        "azcreds.cli.cmd_run",
+        "run",
+        "Run COMMAND with every secret reference in its environment resolved: azcreds run -- COMMAND ...",
+    ),
+    "inject": _Entry(
+        "azcreds.cli.cmd_run",
+        "inject",
+        "Write TEMPLATE with its {{ azcreds://NAME/FIELD }} references resolved: azcreds inject -i T -o OUT",
+    ),
     "schema": _Entry("azcreds.cli.cmd_schema", "group", "List and show secret schemas."),
     "secret": _Entry("azcreds.cli.cmd_secret", "app", "Register, list, get, update and delete secrets."),
     "keyring": _Entry("azcreds.cli.cmd_keyring", "app", "Create and manage the local encrypted keyring."),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import subprocess
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -114,15 +113,10 @@ def exec_(
 
     if not command:
         raise BadInput("give a command after --")
+    from azcreds.cli._launch import launch
+
     child_env = child_environment(resolve_credentials(name), clean=clean_env)
-    try:
-        completed = subprocess.run(command, env=child_env, check=False)
-    except FileNotFoundError:
-        raise BadInput(f"command not found: {command[0]}") from None
-    except PermissionError:
-        raise BadInput(f"command is not executable: {command[0]}") from None
-    code = completed.returncode
-    raise typer.Exit(128 - code if code < 0 else code)
+    raise typer.Exit(launch(command, child_env))
 
 
 # The top-level verbs; azcreds.cli.app takes each command out of this app's click group.

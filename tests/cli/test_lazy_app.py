@@ -34,6 +34,8 @@ def test_every_command_is_listed_and_loads() -> None:
         "resolve",
         "env",
         "exec",
+        "run",
+        "inject",
         "schema",
         "secret",
         "keyring",
