@@ -45,6 +45,10 @@ class AzcredsSettings(BaseSettings):
     keyring_passphrase: SecretStr | None = Field(
         default=None, description="Passphrase that unlocks the keyring without a prompt."
     )
+    keyring_session: SecretStr | None = Field(
+        default=None,
+        description="A session from `azcreds keyring unlock`: opens the keyring without scrypt.",
+    )
     cache_ttl: float = Field(
         default=300.0,
         ge=0,
