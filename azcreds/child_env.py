@@ -14,7 +14,7 @@ carries, unlocks or selects another one, so the child authenticates as exactly t
 - added: the secret's exports (:meth:`AzureCredentials.to_env`), which win over anything kept.
 
 ``clean=True`` (``--clean-env``) keeps only :data:`CLEAN_ENV_VARIABLES` (and ``LC_*``) instead of
-everything else. Names are compared case-insensitively, as pydantic-settings and Windows read them.
+everything else. Names are compared case-insensitively, as azcreds' settings and Windows read them.
 """
 
 from __future__ import annotations

@@ -9,13 +9,14 @@ from __future__ import annotations
 import platform
 import sys
 
-from bench import bench_keyring, bench_keyvault, bench_resolve, bench_startup, bench_store
+from bench import bench_exec, bench_keyring, bench_keyvault, bench_resolve, bench_startup, bench_store
 
 SECTIONS = {
     "startup": bench_startup.run,
     "resolve": bench_resolve.run,
     "keyring": bench_keyring.run,
     "cli": bench_keyring.cli,
+    "exec": bench_exec.run,
     "keyvault": bench_keyvault.run,
     "offazure": bench_keyvault.run_offazure,
     "store": bench_store.run,

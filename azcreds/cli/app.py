@@ -43,10 +43,9 @@ COMMANDS: dict[str, _Entry] = {
         inner=True,
     ),
     "exec": _Entry(
-        "azcreds.cli.cmd_resolve",
-        "app",
+        "azcreds.cli.cmd_exec",
+        "exec_",
         "Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...",
-        inner=True,
     ),
     "run": _Entry(
         "azcreds.cli.cmd_run",

@@ -1,4 +1,4 @@
-"""``azcreds resolve``, ``azcreds env`` and ``azcreds exec``: use a secret without seeing it."""
+"""``azcreds resolve`` and ``azcreds env``: use a secret without seeing it (``exec`` is cmd_exec.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from azcreds.cli._io import BadInput, console, exit_code_for, print_error, print_json, print_warning
+from azcreds.cli._io import console, exit_code_for, print_error, print_json, print_warning
 
 if TYPE_CHECKING:
     from azcreds.resolvers.chain import Resolution
@@ -90,37 +90,7 @@ def env(
         print_warning('values masked on a terminal: use eval "$(azcreds env NAME)" or --reveal')
 
 
-def exec_(
-    name: Annotated[str, typer.Argument(help="Secret name.")],
-    command: Annotated[list[str], typer.Argument(help="The command and its arguments, after --.")],
-    clean_env: Annotated[
-        bool,
-        typer.Option(
-            "--clean-env",
-            help="Give COMMAND only a minimal environment (PATH, HOME, locale, CA bundles...) "
-            "plus the credentials.",
-        ),
-    ] = False,
-) -> None:
-    """Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...
-
-    COMMAND inherits this environment without anything that carries, unlocks or selects another
-    credential (AZCREDS_KEYRING_PASSPHRASE, AZCREDS_<NAME>__<FIELD>, AZURE_STORAGE_*,
-    AZURE_CLIENT_SECRET, ...), plus the secret's variables.
-    """
-    from azcreds.child_env import child_environment
-    from azcreds.resolve import resolve_credentials
-
-    if not command:
-        raise BadInput("give a command after --")
-    from azcreds.cli._launch import launch
-
-    child_env = child_environment(resolve_credentials(name), clean=clean_env)
-    raise typer.Exit(launch(command, child_env))
-
-
 # The top-level verbs; azcreds.cli.app takes each command out of this app's click group.
 app = typer.Typer(rich_markup_mode=None, add_completion=False)
 app.command("resolve")(resolve)
 app.command("env")(env)
-app.command("exec", context_settings={"ignore_unknown_options": True})(exec_)
