@@ -232,7 +232,7 @@ def inject(template: str, output: str | None, reveal: bool) -> None:
     Every {{ REFERENCE }} (azcreds://NAME[/FIELD], a Key Vault secret URI or
     @Microsoft.KeyVault(...)) is replaced by the secret's value; other {{ ... }} are left as they
     are. OUT is written with mode 0600 through a temporary file and an atomic rename, only once
-    every reference has resolved: a missing secret leaves no file, partial or old-replaced.
+    every reference has resolved: after a failure there is no new file, and an old OUT is kept.
     Without -o the result goes to standard output (a pipe; a terminal needs --reveal).
     """
     if output is None and sys.stdout.isatty() and not reveal:
