@@ -133,3 +133,22 @@ def test_a_reference_prints_back_in_its_canonical_form() -> None:
     )
     assert str(ref) == f"https://myvault.vault.azure.net/secrets/x/{V}"
     assert str(SecretReference("s1", "account_key")) == "azcreds://s1/account_key"
+
+
+def test_resolve_reference_reads_the_default_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azcreds import SecretNotFoundError, clear_cache, resolve_reference
+    from tests.helpers import AZURITE_ACCOUNT_KEY
+
+    monkeypatch.setenv("AZCREDS_REF1__ACCOUNT_NAME", "acct")
+    monkeypatch.setenv("AZCREDS_REF1__ACCOUNT_KEY", AZURITE_ACCOUNT_KEY)
+    clear_cache()
+    assert resolve_reference("azcreds://ref1/account_name") == "acct"
+    assert resolve_reference("azcreds://ref1/AZURE_STORAGE_KEY") == AZURITE_ACCOUNT_KEY
+    assert "AccountKey=" + AZURITE_ACCOUNT_KEY in resolve_reference("azcreds://ref1")
+    with pytest.raises(InvalidReferenceError, match="not a reference"):
+        resolve_reference("just a value", where="variable X")
+    with pytest.raises(InvalidReferenceError, match="has no field 'client_secret'") as info:
+        resolve_reference("azcreds://ref1/client_secret", where="variable X")
+    assert AZURITE_ACCOUNT_KEY not in str(info.value)
+    with pytest.raises(SecretNotFoundError):
+        resolve_reference("azcreds://ref2/account_name")
