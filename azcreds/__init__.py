@@ -52,6 +52,9 @@ _EXPORTS: dict[str, str] = {
     "parse_secret": "azcreds.schemas",
     "register_schema": "azcreds.schemas",
     "validate_secret_name": "azcreds.names",
+    "parse_reference": "azcreds.references",
+    "resolve_reference": "azcreds.reference_values",
+    "InvalidReferenceError": "azcreds.errors",
     "Attempt": "azcreds.errors",
     "AzcredsError": "azcreds.errors",
     "AzcredsWarning": "azcreds.errors",
@@ -100,6 +103,7 @@ __all__ = [
     "EnvResolver",
     "ExpiringCredentialWarning",
     "InactiveSecretError",
+    "InvalidReferenceError",
     "InvalidSecretNameError",
     "KeyVaultStore",
     "KeyringStore",
@@ -137,9 +141,11 @@ __all__ = [
     "explain_resolution",
     "get_schema",
     "list_schemas",
+    "parse_reference",
     "parse_secret",
     "register_schema",
     "resolve_credentials",
+    "resolve_reference",
     "validate_secret_name",
 ]
 
@@ -160,6 +166,7 @@ if TYPE_CHECKING:
         DeveloperIdentityError,
         ExpiringCredentialWarning,
         InactiveSecretError,
+        InvalidReferenceError,
         InvalidSecretNameError,
         PathOutsideStoreError,
         PermissionDeniedError,
@@ -181,6 +188,8 @@ if TYPE_CHECKING:
         StorePathError,
     )
     from azcreds.names import validate_secret_name
+    from azcreds.reference_values import resolve_reference
+    from azcreds.references import parse_reference
     from azcreds.resolve import clear_cache, default_chain, explain_resolution, resolve_credentials
     from azcreds.resolvers.base import Resolver
     from azcreds.resolvers.chain import Resolution, ResolverChain

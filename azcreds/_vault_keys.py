@@ -33,7 +33,7 @@ from azcreds.errors import StoreLockedError
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-__all__ = ["OSKeyringKey", "PassphraseKey", "VaultKey"]
+__all__ = ["DerivedKey", "OSKeyringKey", "PassphraseKey", "VaultKey"]
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,19 @@ class OSKeyringKey:
             raise ValueError("the keyring service name must be 1 to 255 bytes of UTF-8")
 
 
-VaultKey = PassphraseKey | OSKeyringKey
+@dataclass(frozen=True)
+class DerivedKey:
+    """Unlock a passphrase file with its keys already derived (a keyring session's): no KDF run.
+
+    ``key_check`` and ``aead_key`` are what :meth:`VaultFile.derived_key` returns after an unlock;
+    they are checked against the file's key check like a passphrase would be. Never in ``repr``.
+    """
+
+    key_check: bytes = field(repr=False)
+    aead_key: bytes = field(repr=False)
+
+
+VaultKey = PassphraseKey | OSKeyringKey | DerivedKey
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,8 @@ def _session_for(vault_id: bytes, master: bytes, keyring: OSKeyringKey | None) -
 
 def _derive(header: _Header, key: VaultKey, kdf: KdfFunction, path: Path) -> _Session:
     """The session ``key`` gives for the file ``header`` describes (key check not yet compared)."""
+    if header.source == _SOURCE_PASSPHRASE and isinstance(key, DerivedKey):
+        return _Session(header.vault_id, key.key_check, key.aead_key, None)
     if header.source == _SOURCE_PASSPHRASE:
         if not isinstance(key, PassphraseKey):
             raise StoreLockedError(f"keyring file {path} is locked by a passphrase")
@@ -108,7 +122,9 @@ def _derive(header: _Header, key: VaultKey, kdf: KdfFunction, path: Path) -> _Se
         master = kdf(key.secret_bytes(), header.salt, header.scrypt)
         return _session_for(header.vault_id, master, None)
     if not isinstance(key, OSKeyringKey):
-        raise StoreLockedError(f"keyring file {path} is locked by a key in the OS keyring, not a passphrase")
+        raise StoreLockedError(
+            f"keyring file {path} is locked by a key in the OS keyring, not a passphrase or a session"
+        )
     if key.service != header.service:
         raise StoreLockedError(
             f"keyring file {path} keeps its key under OS keyring service "
@@ -152,7 +168,7 @@ def _new_key(
             key_check=session.key_check,
         )
         return header, session, _nothing
-    if not isinstance(key, OSKeyringKey):
+    if not isinstance(key, OSKeyringKey):  # a DerivedKey re-uses keys: no good for a new one
         raise TypeError("key must be a PassphraseKey or an OSKeyringKey")
     backend = _usable_backend(key)
     master = secrets.token_bytes(_KEY_SIZE)

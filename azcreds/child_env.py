@@ -14,7 +14,7 @@ carries, unlocks or selects another one, so the child authenticates as exactly t
 - added: the secret's exports (:meth:`AzureCredentials.to_env`), which win over anything kept.
 
 ``clean=True`` (``--clean-env``) keeps only :data:`CLEAN_ENV_VARIABLES` (and ``LC_*``) instead of
-everything else. Names are compared case-insensitively, as pydantic-settings and Windows read them.
+everything else. Names are compared case-insensitively, as azcreds' settings and Windows read them.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
     "WORKLOAD_IDENTITY_VARIABLES",
     "child_environment",
     "other_credential_variables",
+    "without_azcreds_secrets",
 ]
 
 KEPT_AZCREDS_SETTINGS = frozenset(
@@ -193,3 +194,17 @@ def child_environment(
         if keep:
             child[name] = value
     return child | credentials.to_env()
+
+
+def without_azcreds_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without the ``AZCREDS_*`` variables a child must not inherit (``azcreds run``).
+
+    Only the settings in :data:`KEPT_AZCREDS_SETTINGS` stay: the keyring passphrase, a keyring
+    session and every ``AZCREDS_<NAME>__<FIELD>`` secret are removed; everything else is kept (a
+    child started by ``run`` gets the credentials its references resolved to, not just one).
+    """
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.upper().startswith("AZCREDS_") or name.upper() in KEPT_AZCREDS_SETTINGS
+    }

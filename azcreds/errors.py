@@ -11,6 +11,7 @@ by the Azure SDKs are mapped onto this tree with ``raise ... from exc`` and thei
     │   ├── UnknownSchemaError                    no schema is registered under that id
     │   └── InvalidSecretNameError                a secret name breaks the naming rules
     ├── SettingsError (ValueError)                an AZCREDS_* setting has a value that is not allowed
+    ├── InvalidReferenceError (ValueError)        a secret reference (azcreds://, Key Vault) is malformed
     ├── SecretNotFoundError (LookupError)         no resolver or store has the secret
     ├── ResolverUnavailableError                  one resolver does not have it or is not configured
     │                                             (the chain moves on to the next resolver)
@@ -65,6 +66,7 @@ __all__ = [
     "ExpiringCredentialWarning",
     "FieldError",
     "InactiveSecretError",
+    "InvalidReferenceError",
     "InvalidSecretNameError",
     "PathOutsideStoreError",
     "PermissionDeniedError",
@@ -146,6 +148,17 @@ class InvalidSecretNameError(SchemaValidationError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(None, [FieldError("name", reason)])
+
+
+class InvalidReferenceError(AzcredsError, ValueError):
+    """A value that starts like a secret reference is malformed, or names a field its secret does
+    not have (``malformed=False``). ``where`` names its place (a variable, ``file:line``);
+    ``reason`` says what the form allows. Neither repeats the value."""
+
+    def __init__(self, where: str, reason: str, *, malformed: bool = True) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {'malformed reference: ' if malformed else ''}{reason}")
 
 
 class SettingsError(AzcredsError, ValueError):

@@ -54,6 +54,7 @@ from azcreds._vault_format import (
 )
 from azcreds._vault_format import MAGIC as MAGIC  # importable from here, as before
 from azcreds._vault_keys import (
+    DerivedKey,
     OSKeyringKey,
     PassphraseKey,
     VaultKey,
@@ -74,6 +75,7 @@ from azcreds.errors import (
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
     "FORMAT_VERSION",
+    "DerivedKey",
     "KdfFunction",
     "OSKeyringKey",
     "PassphraseKey",
@@ -212,6 +214,11 @@ class VaultFile:
         self._decrypt(session, header_bytes, data)
         self._session = session
         self._seen_generation = header.generation
+
+    def derived_key(self) -> DerivedKey:
+        """The keys of this unlock, to hand to a keyring session (StoreLockedError if locked)."""
+        session = self._require_session()
+        return DerivedKey(session.key_check, session.aead_key)
 
     def lock(self) -> None:
         """Forget the cached key (Python cannot wipe it from memory; it is only dropped)."""

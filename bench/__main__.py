@@ -11,6 +11,7 @@ import sys
 
 from bench import (
     bench_exec,
+    bench_exec_start,
     bench_fleet,
     bench_keyring,
     bench_keyvault,
@@ -24,6 +25,7 @@ SECTIONS = {
     "resolve": bench_resolve.run,
     "keyring": bench_keyring.run,
     "cli": bench_keyring.cli,
+    "exec-start": bench_exec_start.run,
     "keyvault": bench_keyvault.run,
     "offazure": bench_keyvault.run_offazure,
     "store": bench_store.run,

@@ -14,16 +14,31 @@ import warnings
 __all__ = ["main"]
 
 
+# pydantic plugins see every value a model validates (secret fields included), and finding them
+# scans the metadata of every installed distribution: the CLI loads none. Unless the user chose
+# otherwise, this is set while main() runs, and never passed on to a child (cli/_launch.py).
+_PLUGINS_OFF = ("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     from azcreds.cli._io import show_warning
+    from azcreds.cli._launch import CLI_ONLY_VARIABLES
 
     previous = warnings.showwarning
     warnings.showwarning = functools.partial(show_warning, fallback=previous)
+    name, value = _PLUGINS_OFF
+    own = name not in os.environ
+    if own:
+        os.environ[name] = CLI_ONLY_VARIABLES[name] = value
     try:
         return _run(_attach_dash_values(sys.argv[1:] if argv is None else list(argv)))
     finally:
         warnings.showwarning = previous  # main() may run in a process that goes on (tests, embedders)
+        if own:
+            CLI_ONLY_VARIABLES.pop(name, None)
+            if os.environ.get(name) == value:
+                del os.environ[name]
 
 
 def _run(args: list[str]) -> int:

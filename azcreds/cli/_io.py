@@ -35,9 +35,10 @@ def cli_message(exc: AzcredsError) -> str:
 
 
 def exit_code_for(exc: AzcredsError) -> int:
-    """2 for bad input (invalid fields, names or settings, a taken name, a locked store, a keyring
+    """2 for bad input (invalid fields, names, settings or references, a taken name, a locked store, a keyring
     path that cannot hold a file), else 1."""
     from azcreds.errors import (
+        InvalidReferenceError,
         SchemaValidationError,
         ScopeError,
         SecretExistsError,
@@ -53,6 +54,7 @@ def exit_code_for(exc: AzcredsError) -> int:
         | SettingsError
         | StoreLockedError
         | StorePathError
+        | InvalidReferenceError
     )
     return 2 if isinstance(exc, bad_input) else 1
 

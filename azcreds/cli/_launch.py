@@ -2,7 +2,9 @@
 
 One call for every command that runs a child with secrets: it masks the child's output unless
 told not to, warns once about a terminal left unmasked, maps "cannot start" to bad input (exit 2)
-and exits with the child's status.
+and exits with the child's status. Variables the CLI set in its own environment
+(:data:`CLI_ONLY_VARIABLES`) are taken out of the child's. Plain click, no typer: ``exec`` is the
+start-up path ``python -m bench exec-start`` measures.
 """
 
 from __future__ import annotations
@@ -10,15 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-import typer
+import click
 
 from azcreds.cli._io import BadInput, print_warning
+
+__all__ = ["CLI_ONLY_VARIABLES", "run_child", "secret_watch"]
+
+CLI_ONLY_VARIABLES: dict[str, str] = {}
+"""Variables ``azcreds.cli.main`` put into ``os.environ`` for itself (it restores them when it
+returns); a child gets the environment it would have had without them."""
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from azcreds.credentials import AzureCredentials
     from azcreds.supervise import Watch
+
+
+def _without_cli_only(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if CLI_ONLY_VARIABLES.get(k) != v}
 
 
 def secret_watch(
@@ -35,7 +47,9 @@ def secret_watch(
             f"--watch-interval must be at least {MIN_KEYVAULT_INTERVAL:g} seconds (a fleet shares one "
             "Key Vault's request budget)"
         )
-    watch = SecretWatch(name, credentials, child_env, keyvault_interval=interval)
+    watch = SecretWatch(
+        name, credentials, lambda creds: _without_cli_only(child_env(creds)), keyvault_interval=interval
+    )
     if not watch.watched:
         print_warning(
             f"--watch: {name!r} comes from {credentials.source}, which does not change; not watched"
@@ -60,6 +74,7 @@ def run_child(
         raise BadInput("--watch-grace must be a number of seconds, 0 or more")
     if not command:
         raise BadInput("give a command after --")
+    env = _without_cli_only(env)
     supervisor = Supervisor(
         command, env, secrets=secrets, masking=masking, watch=watch, grace=grace, on_warning=print_warning
     )
@@ -76,4 +91,4 @@ def run_child(
         raise BadInput(f"command not found: {command[0]}") from None
     except PermissionError:
         raise BadInput(f"command is not executable: {command[0]}") from None
-    raise typer.Exit(code)
+    raise click.exceptions.Exit(code)

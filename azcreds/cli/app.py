@@ -43,10 +43,19 @@ COMMANDS: dict[str, _Entry] = {
         inner=True,
     ),
     "exec": _Entry(
-        "azcreds.cli.cmd_resolve",
-        "app",
+        "azcreds.cli.cmd_exec",
+        "exec_",
         "Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...",
-        inner=True,
+    ),
+    "run": _Entry(
+        "azcreds.cli.cmd_run",
+        "run",
+        "Run COMMAND with every secret reference in its environment resolved: azcreds run -- COMMAND ...",
+    ),
+    "inject": _Entry(
+        "azcreds.cli.cmd_run",
+        "inject",
+        "Write TEMPLATE with its {{ azcreds://NAME/FIELD }} references resolved: azcreds inject -i T -o OUT",
     ),
     "sas": _Entry(
         "azcreds.cli.cmd_sas",

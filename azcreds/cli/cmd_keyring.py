@@ -1,7 +1,8 @@
-"""``azcreds keyring init | status | passwd``: the local encrypted keyring file."""
+"""``azcreds keyring init | status | passwd | unlock | lock``: the local encrypted keyring file."""
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated
 
@@ -99,3 +100,87 @@ def passwd(
     else:
         store.change_key(passphrase=_new_passphrase(passphrase_stdin, "New keyring passphrase"))
     typer.echo(f"re-encrypted keyring {store.path}")
+
+
+def print_note(message: str) -> None:
+    """A note on stderr (stdout is for eval)."""
+    sys.stderr.write(f"azcreds: {message}\n")
+
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(text: str) -> int:
+    """``15m``, ``1h30m``, ``90s``, ``2h`` or plain seconds (``900``) → seconds; BadInput otherwise."""
+    value = text.strip().lower()
+    if value.isdigit():
+        seconds = int(value)
+    else:
+        match = _DURATION.fullmatch(value)
+        if not value or match is None:
+            raise BadInput("--for is a duration such as 15m, 1h30m, 90s or 2h")
+        hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    from azcreds.keyring_session import MAX_SESSION_SECONDS
+
+    if not 0 < seconds <= MAX_SESSION_SECONDS:
+        raise BadInput(f"--for is more than 0 s and at most {MAX_SESSION_SECONDS // 3600}h")
+    return seconds
+
+
+@app.command("unlock")
+def unlock(
+    for_: Annotated[
+        str, typer.Option("--for", help="How long the session lasts (15m, 1h30m, 90s; at most 24h).")
+    ] = "15m",
+    passphrase_stdin: Annotated[
+        bool, typer.Option("--passphrase-stdin", help="Read the passphrase from standard input.")
+    ] = False,
+) -> None:
+    """Unlock once and print `export AZCREDS_KEYRING_SESSION=...`: eval "$(azcreds keyring unlock)".
+
+    Later commands with that variable open the keyring without the passphrase and without
+    scrypt, until the session expires or `azcreds keyring lock` ends it. The unlocked key is kept
+    wrapped in a 0600 file in the user's runtime folder; the session value alone opens nothing.
+    Neither the session nor the passphrase reaches a command run by `exec` or `run`.
+    """
+    from azcreds.resolvers.keyring import KeyringStore
+    from azcreds.settings import get_settings
+
+    seconds = parse_duration(for_)
+    configured = get_settings().keyring_passphrase
+    if passphrase_stdin:
+        passphrase = sys.stdin.readline().rstrip("\r\n")
+    elif configured is not None and configured.get_secret_value():
+        passphrase = configured.get_secret_value()
+    elif is_interactive():
+        passphrase = prompt_secret("Keyring passphrase")
+    else:
+        raise BadInput("no terminal to prompt on: pass --passphrase-stdin or set AZCREDS_KEYRING_PASSPHRASE")
+    if not passphrase:
+        raise BadInput("the passphrase cannot be empty")
+    store = KeyringStore(passphrase=passphrase)  # never an existing session: unlock needs the passphrase
+    if not store.exists():
+        raise BadInput(f"no keyring file at {store.path}: run `azcreds keyring init` first")
+    value = store.start_session(seconds)
+    typer.echo(f"export AZCREDS_KEYRING_SESSION={value}")
+    print_note(f"keyring session for {store.path} started; it lasts {for_.strip()}")
+
+
+@app.command("lock")
+def lock(
+    all_: Annotated[bool, typer.Option("--all", help="End every keyring session of this user.")] = False,
+) -> None:
+    """End the keyring session in AZCREDS_KEYRING_SESSION (or every one, --all); prints `unset ...`."""
+    from azcreds.keyring_session import end_all_sessions, end_session
+    from azcreds.settings import get_settings
+
+    session = get_settings().keyring_session
+    if all_:
+        ended = end_all_sessions()
+    elif session is not None and session.get_secret_value():
+        ended = int(end_session(session.get_secret_value()))
+    else:
+        raise BadInput("no AZCREDS_KEYRING_SESSION in this environment: nothing to lock (or use --all)")
+    typer.echo("unset AZCREDS_KEYRING_SESSION")
+    print_note(f"ended {ended} keyring session{'s' if ended != 1 else ''}")

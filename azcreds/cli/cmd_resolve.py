@@ -1,4 +1,4 @@
-"""``azcreds resolve``, ``azcreds env`` and ``azcreds exec``: use a secret without seeing it."""
+"""``azcreds resolve`` and ``azcreds env``: use a secret without seeing it (``exec`` is cmd_exec.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from azcreds.cli._io import BadInput, console, exit_code_for, print_error, print
 from azcreds.cli.cmd_sas import BlobOption, PermissionsOption, ScopeOption, TtlOption, scope_credentials
 
 if TYPE_CHECKING:
-    from azcreds.credentials import AzureCredentials
     from azcreds.resolvers.chain import Resolution
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -128,74 +127,7 @@ def env(
         print_warning('values masked on a terminal: use eval "$(azcreds env NAME)" or --reveal')
 
 
-def exec_(
-    name: Annotated[str, typer.Argument(help="Secret name.")],
-    command: Annotated[list[str], typer.Argument(help="The command and its arguments, after --.")],
-    clean_env: Annotated[
-        bool,
-        typer.Option(
-            "--clean-env",
-            help="Give COMMAND only a minimal environment (PATH, HOME, locale, CA bundles...) "
-            "plus the credentials.",
-        ),
-    ] = False,
-    scope: ScopeOption = None,
-    permissions: PermissionsOption = None,
-    ttl: TtlOption = None,
-    blob: BlobOption = False,
-    no_masking: Annotated[
-        bool, typer.Option("--no-masking", help="Pass COMMAND's output through untouched.")
-    ] = False,
-    watch: Annotated[
-        bool, typer.Option("--watch", help="Restart COMMAND when the secret changes (keyring, Key Vault).")
-    ] = False,
-    watch_interval: Annotated[
-        float, typer.Option("--watch-interval", help="Seconds between Key Vault polls with --watch.")
-    ] = 60.0,
-    watch_grace: Annotated[
-        float, typer.Option("--watch-grace", help="Seconds from SIGTERM to SIGKILL on a restart.")
-    ] = 10.0,
-) -> None:
-    """Run COMMAND with the secret's credentials and no other: azcreds exec NAME -- COMMAND ...
-
-    COMMAND inherits this environment without anything that carries, unlocks or selects another
-    credential (AZCREDS_KEYRING_PASSPHRASE, AZCREDS_<NAME>__<FIELD>, AZURE_STORAGE_*,
-    AZURE_CLIENT_SECRET, ...), plus the secret's variables. With --scope, those of a short-lived
-    SAS for that container or blob instead: the child never gets the key or client secret.
-    Its output has every secret value replaced by <concealed by azcreds> (docs/exec.md); with
-    --watch it is restarted on rotation.
-    """
-    from azcreds.child_env import child_environment
-    from azcreds.cli._launch import run_child, secret_watch
-    from azcreds.resolve import resolve_credentials
-
-    if not command:
-        raise BadInput("give a command after --")
-    if watch and scope is not None:
-        # A scoped SAS is minted once, for its TTL; a restart on rotation would need a new one
-        # minted from the new secret, which --watch does not do (yet): refuse, don't half-do it.
-        raise BadInput("--watch and --scope don't go together: the scoped SAS is minted once")
-    credentials = resolve_credentials(name)
-    given = scope_credentials(credentials, scope, permissions, ttl, blob)
-
-    def make_env(creds: AzureCredentials) -> dict[str, str]:
-        return child_environment(creds, clean=clean_env)
-
-    secrets = [*credentials.secret.secret_values()]
-    if given is not credentials:
-        secrets += given.secret.secret_values()  # the SAS the child gets is masked too
-    run_child(
-        command,
-        make_env(given),
-        secrets=secrets,
-        masking=not no_masking,
-        watch=secret_watch(name, credentials, make_env, watch_interval) if watch else None,
-        grace=watch_grace,
-    )
-
-
 # The top-level verbs; azcreds.cli.app takes each command out of this app's click group.
 app = typer.Typer(rich_markup_mode=None, add_completion=False)
 app.command("resolve")(resolve)
 app.command("env")(env)
-app.command("exec", context_settings={"ignore_unknown_options": True})(exec_)

@@ -140,11 +140,45 @@ class KeyringStore:
         if header.key_source == "os-keyring":
             return OSKeyringKey(service=header.keyring_service or "azcreds")
         passphrase = self._configured_passphrase()
+        if self._passphrase is None:  # a passphrase given here wins over a session
+            session = self._configured_session()
+            if session:
+                from azcreds.keyring_session import open_session
+
+                try:
+                    return open_session(session, self.path, header.vault_id)
+                except StoreLockedError:
+                    if not passphrase:
+                        raise
         if not passphrase:
             raise StoreLockedError(
-                f"keyring {self.path} is locked: set AZCREDS_KEYRING_PASSPHRASE or enter the passphrase"
+                f"keyring {self.path} is locked: set AZCREDS_KEYRING_PASSPHRASE, enter the passphrase "
+                "or run `azcreds keyring unlock`"
             )
         return PassphraseKey(passphrase)
+
+    def _configured_session(self) -> str | None:
+        from azcreds.settings import get_settings
+
+        configured = get_settings().keyring_session
+        return configured.get_secret_value() if configured is not None else None
+
+    def start_session(self, seconds: float) -> str:
+        """Unlock (running the KDF unless unlocked already) and start a keyring session.
+
+        Returns the value for ``AZCREDS_KEYRING_SESSION``: with it, other processes open this
+        keyring for ``seconds`` without the passphrase and without scrypt
+        (:mod:`azcreds.keyring_session`). Only for passphrase-protected files.
+        """
+        from azcreds.keyring_session import start_session
+
+        if self.header().key_source != "passphrase":
+            raise StoreLockedError(
+                f"keyring {self.path} keeps its key in the OS keyring: it opens without a passphrase "
+                "already, no session needed"
+            )
+        vault = self._open()
+        return start_session(self.path, self.header().vault_id, vault.derived_key(), seconds)
 
     def _open(self) -> VaultFile:
         """The unlocked vault (the KDF runs here, once per store instance)."""
@@ -196,6 +230,9 @@ class KeyringStore:
         else:
             raise ValueError("give a new passphrase or use_os_keyring=True")
         self._cached = None
+        from azcreds.keyring_session import end_sessions_of
+
+        end_sessions_of(self.path)  # they hold the old key: nothing to open any more
 
     # ------------------------------------------------------------------ payload
 

@@ -23,7 +23,7 @@ SECRET_BEARING = {
     "AZCREDS_OTHER__ACCOUNT_NAME": "other",
     "AZCREDS_OTHER__ACCOUNT_KEY": OTHER_KEY,
     "AZCREDS_KEYRING_SESSION": "SESSION-MARKER",
-    "azcreds_keyring_session": "LOWER-SESSION-MARKER",  # pydantic-settings reads names in any case
+    "azcreds_keyring_session": "LOWER-SESSION-MARKER",  # azcreds reads names in any case
     "AZURE_STORAGE_KEY": "STORAGE-KEY-MARKER",
     "AZURE_STORAGE_AUTH_MODE": "login",
     "AZURE_CLIENT_SECRET": "CLIENT-SECRET-MARKER",

@@ -36,6 +36,8 @@ def test_every_command_is_listed_and_loads() -> None:
         "exec",
         "sas",
         "doctor",
+        "run",
+        "inject",
         "schema",
         "secret",
         "keyring",
