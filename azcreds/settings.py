@@ -3,22 +3,20 @@
 A value that is not allowed raises :class:`~azcreds.errors.SettingsError` naming each bad variable
 and what it allows, never the value (it is built from ``errors(include_input=False)``).
 
-The model is plain pydantic, filled from the environment the way pydantic-settings' ``env_prefix``
-does it for these scalar fields (``AZCREDS_<FIELD>``, case-insensitive; keyword arguments win over
-the environment). pydantic-settings itself is not used: importing it (asyncio, its source
-providers) cost more than the rest of ``azcreds exec`` on the start-up path (``python -m bench
-exec``), and a field here never needs its JSON, dotenv or secrets-folder sources.
+A pydantic-settings model with ``env_prefix="AZCREDS_"`` (names case-insensitive; keyword
+arguments win over the environment). Its import is the largest single cost of ``azcreds exec``'s
+start-up after pydantic itself (about 60 ms on the 2-core machine, ``python -X importtime``): the
+price of keeping settings on the library made for them, as the design says.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from azcreds.errors import FieldError, SettingsError
 
@@ -40,13 +38,13 @@ _ALLOWED = {
 }
 
 
-class AzcredsSettings(BaseModel):
+class AzcredsSettings(BaseSettings):
     """azcreds' settings. Each field is read from ``AZCREDS_<FIELD>`` (case-insensitive).
 
     Keyword arguments (``AzcredsSettings(cache_ttl=0)``) win over the environment.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     keyvault_url: str | None = Field(
         default=None,
@@ -119,7 +117,7 @@ class AzcredsSettings(BaseModel):
 
     def __init__(self, **values: Any) -> None:
         try:
-            super().__init__(**(_from_environment(type(self).model_fields) | values))
+            super().__init__(**values)
         except ValidationError as exc:
             # from None: the ValidationError's text holds the input value.
             raise SettingsError(_field_errors(exc)) from None
@@ -141,12 +139,6 @@ class AzcredsSettings(BaseModel):
         if isinstance(value, str) and not value.strip():
             raise ValueError("is empty: unset it for the default keyring, or give a file path")
         return value
-
-
-def _from_environment(fields: Iterable[str]) -> dict[str, str]:
-    """``{field: value}`` of the ``AZCREDS_<FIELD>`` variables that are set (names case-insensitive)."""
-    wanted = {f"{ENV_PREFIX}{field.upper()}": field for field in fields}
-    return {wanted[name.upper()]: value for name, value in os.environ.items() if name.upper() in wanted}
 
 
 def _field_errors(exc: ValidationError) -> list[FieldError]:

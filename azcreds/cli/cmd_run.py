@@ -5,7 +5,7 @@ resolved (exit 2, naming the variable or ``file:line``), then resolve every one
 (:mod:`azcreds.reference_values`) before the child starts or the file is written: a missing secret
 means no child and no file. Env files are read by python-dotenv's parser, without ``${VAR}``
 expansion (it would copy variables such as the keyring passphrase into the child). Plain click:
-no typer, rich or pydantic-settings on the way to the child beyond what resolving needs.
+no typer or rich on the way to the child beyond what resolving needs.
 """
 
 from __future__ import annotations

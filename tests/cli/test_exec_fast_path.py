@@ -1,4 +1,4 @@
-"""The `exec` and `run` start-up path: no typer, rich, pydantic-settings, Azure SDK or OS keyring imports,
+"""The `exec` and `run` start-up path: no typer, rich, Azure SDK or OS keyring imports,
 no pydantic plugin scan, and nothing of the CLI's own environment passed on to the child."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from azcreds.resolvers.keyring import KeyringStore
 from tests.cli.helpers import PASSPHRASE, child_env, run_subprocess
 from tests.helpers import AZURITE_ACCOUNT_KEY
 
-NOT_ON_THE_PATH = ("typer", "rich", "pydantic_settings", "azure", "keyring", "asyncio", "shellingham")
+NOT_ON_THE_PATH = ("typer", "rich", "azure", "keyring", "shellingham")
 
 PROBE = """
 import sys
