@@ -39,6 +39,7 @@ import time
 import warnings
 from pathlib import Path
 
+from azcreds._atomic_file import replace_private
 from azcreds._vault_keys import DerivedKey
 from azcreds.errors import StoreLockedError, StorePathError
 
@@ -124,24 +125,8 @@ def start_session(keyring: Path, vault_id: str, keys: DerivedKey, seconds: float
     ).encode("utf-8")
     nonce = secrets.token_bytes(_NONCE)
     sealed = AESGCM(session_key).encrypt(nonce, keys.key_check + keys.aead_key, _aad(header))
-    _write_private(folder / f"{session_id}.session", _aad(header) + nonce + sealed)
+    replace_private(folder / f"{session_id}.session", _aad(header) + nonce + sealed)
     return f"{_PREFIX}.{session_id}.{_b64(session_key)}"
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
-    try:
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def _parse_value(value: str) -> tuple[str, bytes]:

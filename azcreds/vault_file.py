@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from azcreds._atomic_file import fsync_folder, replace_private
 from azcreds._file_lock import write_lock
 from azcreds._vault_format import (
     _SOURCE_OS_KEYRING,
@@ -356,25 +357,14 @@ class VaultFile:
         ``undo`` runs if the file was not replaced (it removes a new OS keyring entry); once it has
         been, a failure to fsync the folder is raised without undoing anything.
         """
-        folder = self.path.parent
-        temporary = folder / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
         try:
             header_bytes = header.to_bytes()
-            view = memoryview(header_bytes + _encrypt(session.aead_key, header_bytes, plaintext))
-            fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
-            try:
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temporary, self.path)
+            data = header_bytes + _encrypt(session.aead_key, header_bytes, plaintext)
+            replace_private(self.path, data, sync_folder=False)
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
             undo()
             raise
-        _fsync_folder(folder)
+        fsync_folder(self.path.parent)
 
 
 def _make_private_dirs(folder: Path) -> None:
@@ -398,11 +388,3 @@ def _make_private_dirs(folder: Path) -> None:
             raise PermissionDeniedError(
                 f"cannot create the keyring folder {path}: permission denied"
             ) from None
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -10,7 +10,6 @@ no typer or rich on the way to the child beyond what resolving needs.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sys
@@ -192,36 +191,19 @@ def _render(text: str, where: str) -> str:
 
 def _write_private(path: str, data: bytes) -> None:
     """Write ``path`` atomically, mode 0600 from the start: temporary file, fsync, replace."""
-    import secrets
+    from pathlib import Path
+
+    from azcreds._atomic_file import replace_private
 
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise BadInput(f"-o {path}: is a folder")
     if not os.path.isdir(folder):
         raise BadInput(f"-o {path}: the folder {folder} does not exist")
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
     try:
-        fd = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+        replace_private(Path(folder) / os.path.basename(path), data)
     except PermissionError:
         raise BadInput(f"-o {path}: cannot write in {folder} (permission denied)") from None
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(folder_fd)
-    finally:
-        os.close(folder_fd)
 
 
 @click.command("inject")
