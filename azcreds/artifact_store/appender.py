@@ -11,13 +11,12 @@ container is created by the first write.
 
 from __future__ import annotations
 
-import io
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from azcreds.artifact_store.core import _StoreCore
 from azcreds.artifact_store.listing import _is_marker
 from azcreds.artifact_store.paths import _Path
+from azcreds.artifact_store.writer import _CommitOnClose
 from azcreds.errors import ArtifactStoreError
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 _ATTEMPTS: Final = 4  # read-modify-write rounds before a conflicting writer makes the append fail
 
 
-class _BlobAppender(io.BufferedIOBase):
+class _BlobAppender(_CommitOnClose):
     """Gathers appended bytes; ``close()`` commits old + new in one conditional write."""
 
     def __init__(self, store: _StoreCore, path: _Path, *, content_type: str) -> None:
@@ -37,22 +36,11 @@ class _BlobAppender(io.BufferedIOBase):
         self._buffer = bytearray()
         self._aborted = False
 
-    @property
-    def name(self) -> str:
-        return self._path.uri
-
-    def writable(self) -> bool:
-        return True
-
     def write(self, data: Any) -> int:
         self._checkClosed()
         view = memoryview(data).cast("B")
         self._buffer += view
         return len(view)
-
-    def flush(self) -> None:
-        """Nothing to do: the appended data becomes visible at ``close()``."""
-        self._checkClosed()
 
     def _commit(self) -> None:
         from azure.core import MatchConditions
@@ -104,48 +92,5 @@ class _BlobAppender(io.BufferedIOBase):
             f"cannot append to {self._path.uri}: it kept changing under other writers ({_ATTEMPTS} tries)"
         )
 
-    def close(self) -> None:
-        """Commit the appended data (all or nothing), then close."""
-        if self.closed:
-            return
-        try:
-            if not self._aborted:
-                self._commit()
-        except BaseException:
-            self._aborted = True
-            raise
-        finally:
-            self._buffer = bytearray()
-            super().close()
-
-    def abort(self) -> None:
-        """Close without appending anything."""
-        self._aborted = True
-        if not self.closed:
-            self._buffer = bytearray()
-            super().close()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-
-class _TextAppender(io.TextIOWrapper):
-    """Text mode over :class:`_BlobAppender` that appends nothing when the ``with`` body raises."""
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is not None and isinstance(self.buffer, _BlobAppender):
-            self.buffer.abort()
-        self.close()
+    def _discard(self) -> None:
+        self._buffer = bytearray()

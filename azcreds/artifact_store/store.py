@@ -6,7 +6,7 @@ import io
 import mimetypes
 from typing import IO, Any, cast
 
-from azcreds.artifact_store.appender import _BlobAppender, _TextAppender
+from azcreds.artifact_store.appender import _BlobAppender
 from azcreds.artifact_store.changes import _Changes
 from azcreds.artifact_store.reader import _BlobReader
 from azcreds.artifact_store.writer import _BlobWriter, _TextWriter
@@ -57,7 +57,7 @@ class AzureArtifactStore(_Changes):
             appender = _BlobAppender(self, parsed, content_type=content_type)
             if binary:
                 return cast("IO[Any]", appender)
-            return _TextAppender(appender, encoding=encoding or "utf-8", newline=newline, write_through=False)
+            return _TextWriter(appender, encoding=encoding or "utf-8", newline=newline, write_through=False)
         writing = mode[0] == "w"
         writer = _BlobWriter(
             self,

@@ -28,7 +28,74 @@ _MAX_BLOCKS: Final = 50_000  # Azure's limit of committed blocks per blob
 _SMALL_WRITE: Final = 64 * 1024  # writes below this are gathered, larger ``bytes`` kept as they are
 
 
-class _BlobWriter(io.BufferedIOBase):
+class _CommitOnClose(io.BufferedIOBase):
+    """A write-only file whose data reaches the store at a clean ``close()``, all at once, or never.
+
+    Subclasses gather data in ``write``, put it in the store in ``_commit`` and drop what is left
+    in ``_discard``; ``with`` commits when its body ends cleanly and aborts when it raises, and a
+    file dropped without ``close()`` commits nothing (unlike a local file, which flushes).
+    """
+
+    _path: _Path
+    _aborted: bool
+
+    @property
+    def name(self) -> str:
+        return self._path.uri
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        """Nothing to do: data becomes visible only at ``close()``, all at once."""
+        self._checkClosed()
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _discard(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Commit what was written (all or nothing), then close."""
+        if self.closed:
+            return
+        try:
+            if not self._aborted:
+                self._commit()
+        except BaseException:
+            self._aborted = True
+            raise
+        finally:
+            self._discard()
+            super().close()
+
+    def abort(self) -> None:
+        """Close without committing: the path keeps what it had (or stays absent)."""
+        if self.closed:
+            return
+        self._aborted = True
+        self._discard()
+        super().close()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        if not self.closed and hasattr(self, "_path"):
+            _warn_unclosed(self._path.uri)
+            self.abort()
+
+
+class _BlobWriter(_CommitOnClose):
     """Stages blocks as they fill and commits them on a clean close; aborts on anything else.
 
     At most ``max_concurrency`` blocks are in flight, one is being filled and one may be handed
@@ -67,13 +134,6 @@ class _BlobWriter(io.BufferedIOBase):
         self._exists_statuses = () if overwrite else (409, 412)
         self._overwritable = overwritable
 
-    @property
-    def name(self) -> str:
-        return self._path.uri
-
-    def writable(self) -> bool:
-        return True
-
     def tell(self) -> int:
         self._checkClosed()
         return self._written
@@ -104,10 +164,6 @@ class _BlobWriter(io.BufferedIOBase):
             self._stage(self._take_pending)
         self._written += size
         return size
-
-    def flush(self) -> None:
-        """Nothing to do: data becomes visible only at ``close()``, all at once."""
-        self._checkClosed()
 
     def _take_pending(self) -> bytes:
         pending, self._pending, self._pending_size = self._pending, [], 0
@@ -180,7 +236,7 @@ class _BlobWriter(io.BufferedIOBase):
             overwritable=self._overwritable,
         )
 
-    def _shutdown(self) -> None:
+    def _discard(self) -> None:
         for future in self._futures:
             future.cancel()
         if self._executor is not None:
@@ -188,45 +244,6 @@ class _BlobWriter(io.BufferedIOBase):
             self._executor = None
         self._pending, self._pending_size = [], 0
         self._futures.clear()
-
-    def close(self) -> None:
-        """Commit what was written (all or nothing), then close."""
-        if self.closed:
-            return
-        try:
-            if not self._aborted:
-                self._commit()
-        except BaseException:
-            self._aborted = True
-            raise
-        finally:
-            self._shutdown()
-            super().close()
-
-    def abort(self) -> None:
-        """Close without committing: the path keeps what it had (or stays absent)."""
-        if self.closed:
-            return
-        self._aborted = True
-        self._shutdown()
-        super().close()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        # A writer dropped without close() never commits (unlike a local file, which flushes).
-        if not self.closed and hasattr(self, "_path"):
-            _warn_unclosed(self._path.uri)
-            self.abort()
 
 
 def _stage_block(target: _BlobTarget, block_id: str, holder: list[bytes]) -> None:
@@ -242,7 +259,7 @@ def _stage_block(target: _BlobTarget, block_id: str, holder: list[bytes]) -> Non
 
 
 class _TextWriter(io.TextIOWrapper):
-    """Text mode over :class:`_BlobWriter` that aborts (commits nothing) when the ``with`` body raises."""
+    """Text mode over a :class:`_CommitOnClose` file that commits nothing when the ``with`` body raises."""
 
     def __exit__(
         self,
@@ -256,12 +273,12 @@ class _TextWriter(io.TextIOWrapper):
 
     def _abort(self) -> None:
         buffer = self.buffer
-        if isinstance(buffer, _BlobWriter):
+        if isinstance(buffer, _CommitOnClose):
             buffer.abort()
 
     def __del__(self) -> None:
         buffer = self.buffer
-        if isinstance(buffer, _BlobWriter) and not buffer.closed:
+        if isinstance(buffer, _CommitOnClose) and not buffer.closed:
             _warn_unclosed(buffer._path.uri)
             buffer.abort()
 
