@@ -82,20 +82,25 @@ def _resolve_all(values: list[_Value], resolver: ReferenceResolver) -> dict[_Val
 # ------------------------------------------------------------------------------------------ run
 
 
+def _read_text(path: str, label: str) -> str:
+    """The UTF-8 text of ``path``; each way it can fail is bad input starting with ``label``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise BadInput(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{label}: is a folder, not a file") from None
+    except PermissionError:
+        raise BadInput(f"{label}: permission denied") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{label}: not UTF-8 text") from None
+
+
 def _env_file_values(path: str) -> Iterator[_Value]:
     from dotenv.parser import parse_stream
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise BadInput(f"--env-file {path}: no such file") from None
-    except IsADirectoryError:
-        raise BadInput(f"--env-file {path}: is a folder, not a file") from None
-    except PermissionError:
-        raise BadInput(f"--env-file {path}: permission denied") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"--env-file {path}: not UTF-8 text") from None
+    text = _read_text(path, f"--env-file {path}")
     import io
 
     for binding in parse_stream(io.StringIO(text)):
@@ -222,20 +227,7 @@ def inject(template: str, output: str | None, reveal: bool) -> None:
     if output is None and sys.stdout.isatty() and not reveal:
         raise BadInput("the result holds secrets: give -o OUT, pipe it, or add --reveal to print it here")
     where = "<stdin>" if template == "-" else template
-    try:
-        if template == "-":
-            text = sys.stdin.read()
-        else:
-            with open(template, encoding="utf-8") as f:
-                text = f.read()
-    except FileNotFoundError:
-        raise BadInput(f"-i {template}: no such file") from None
-    except IsADirectoryError:
-        raise BadInput(f"-i {template}: is a folder, not a file") from None
-    except PermissionError:
-        raise BadInput(f"-i {template}: permission denied") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"-i {template}: not UTF-8 text") from None
+    text = sys.stdin.read() if template == "-" else _read_text(template, f"-i {template}")
     try:
         rendered = _render(text, where)
     except _Failed as failed:
