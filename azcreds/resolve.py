@@ -3,8 +3,13 @@
 The default chains follow the settings: a named secret is looked up in env → keyring → Key Vault
 (when a vault is configured) → managed identity → developer identity; the implicit credentials (no
 name) in the ``AZURE_STORAGE_*`` variables, then managed identity, then developer identity (the
-last two only when ``AZURE_TOKEN_CREDENTIALS`` and the settings select them). Settings are read once, lazily;
-:func:`clear_cache` forgets both cached credentials and settings.
+last two only when ``AZURE_TOKEN_CREDENTIALS`` and the settings select them).
+
+Settings are read once, lazily: with an ``AZCREDS_<SETTING>`` variable set, when a default chain is
+built (so a bad value is an error whatever resolver answers); with none set they are the defaults,
+read when the chain builds the resolvers after the environment's, which it does only when the
+environment does not have the secret: a secret found there, uncached, costs no pydantic-settings
+import (``azcreds exec``). :func:`clear_cache` forgets both cached credentials and settings.
 
 The cache is single-flight (one resolve per name at a time does the work, the others wait for it),
 refreshes ahead of the TTL in a background thread at a jittered point, and serves stale
@@ -21,17 +26,18 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from azcreds._setting_variables import any_setting_set
 from azcreds.errors import ServiceError, StaleCredentialWarning
 from azcreds.names import name_key, validate_secret_name
 from azcreds.resolvers.chain import Resolution, ResolverChain
 from azcreds.resolvers.env import EnvResolver
-from azcreds.settings import get_settings, reset_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from azcreds.credentials import AzureCredentials
     from azcreds.resolvers.base import Resolver
+    from azcreds.settings import AzcredsSettings
 
 __all__ = ["clear_cache", "default_chain", "explain_resolution", "resolve_credentials"]
 
@@ -97,13 +103,19 @@ def default_chain(named: bool = True) -> ResolverChain:
         with _lock:
             chain = _chains.get(named)
             if chain is None:
-                chain = _chains[named] = ResolverChain(_build_resolvers(named), pickle_as_reference=True)
+                if any_setting_set():
+                    _settings()  # validated up front: a bad value is an error even on an env hit
+                chain = _chains[named] = ResolverChain(
+                    [EnvResolver()], then=lambda: _resolvers_after_env(named), pickle_as_reference=True
+                )
     return chain
 
 
-def _build_resolvers(named: bool) -> list[Resolver]:
-    settings = get_settings()  # validated once, up front
-    resolvers: list[Resolver] = [EnvResolver()]
+def _resolvers_after_env(named: bool) -> list[Resolver]:
+    from azcreds.settings import get_settings
+
+    settings = get_settings()  # validated once, before any of them is built
+    resolvers: list[Resolver] = []
     if named:
         from azcreds.resolvers.keyring import KeyringStore
 
@@ -159,6 +171,12 @@ def resolve_credentials(
     return _resolve_waiting(key, name, refresh)
 
 
+def _settings() -> AzcredsSettings:
+    from azcreds.settings import get_settings
+
+    return get_settings()
+
+
 def _gate(key: str | None) -> threading.Lock:
     """The lock that makes the work for one name single-flight."""
     with _lock:
@@ -173,7 +191,6 @@ def _resolve_waiting(key: str | None, name: str | None, refresh: bool) -> AzureC
             entry = _entries.get(key)
             if entry is not None and entry.expires > _clock():
                 return entry.credentials
-        settings = get_settings()
         try:
             credentials = default_chain(name is not None).resolve(name)
         except ServiceError as exc:
@@ -187,7 +204,7 @@ def _resolve_waiting(key: str | None, name: str | None, refresh: bool) -> AzureC
                 StaleCredentialWarning,
                 stacklevel=3,
             )
-            retry = min(now + min(settings.cache_ttl, STALE_RETRY_SECONDS), stale.stale_until)
+            retry = min(now + min(_settings().cache_ttl, STALE_RETRY_SECONDS), stale.stale_until)
             _entries[key] = _Entry(stale.credentials, retry, stale.stale_until, retry)
             return stale.credentials
         _store(key, credentials, generation)
@@ -196,7 +213,7 @@ def _resolve_waiting(key: str | None, name: str | None, refresh: bool) -> AzureC
 
 def _store(key: str | None, credentials: AzureCredentials, generation: int) -> None:
     """Cache fresh credentials with their TTL and a refresh point drawn from the span."""
-    settings = get_settings()
+    settings = _settings()
     if settings.cache_ttl <= 0:
         return
     now = _clock()
@@ -233,7 +250,7 @@ def _refresh_in_background(key: str | None, name: str | None, seen: _Entry, gene
                 # TTL, when a resolve asks the source itself (stale-if-error applies from there).
                 # Until then, ask again after the same pause as for stale credentials.
                 now = _clock()
-                pause = min(get_settings().cache_ttl, STALE_RETRY_SECONDS)
+                pause = min(_settings().cache_ttl, STALE_RETRY_SECONDS)
                 with _lock:
                     if generation == _generation and _entries.get(key) is seen:
                         _entries[key] = replace(seen, refresh_at=min(now + pause, seen.expires))
@@ -264,4 +281,6 @@ def clear_cache() -> None:
         _entries.clear()
         _refreshing.clear()
         _chains.clear()
+    from azcreds.settings import reset_settings
+
     reset_settings()

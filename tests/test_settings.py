@@ -137,7 +137,9 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize(("variable", "value", "allowed"), BAD_SETTINGS)
 @pytest.mark.parametrize(
-    "command", [["resolve", "x"], ["secret", "list"], ["env", "x"]], ids=["resolve", "list", "env"]
+    "command",
+    [["resolve", "x"], ["secret", "list"], ["env", "x"], ["exec", "x", "--", "true"]],
+    ids=["resolve", "list", "env", "exec"],
 )
 def test_cli_exits_2_with_one_line_naming_the_variable(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, allowed: str, command: list[str]
@@ -157,3 +159,12 @@ def test_cli_in_a_real_process() -> None:
     assert "AZCREDS_CACHE_TTL" in line
     assert "AZCREDS_MANAGED_IDENTITY" in line
     r.assert_no_secret(CANARY)
+
+
+def test_the_setting_variables_are_the_settings_fields() -> None:
+    # The light list the default chains check (azcreds/_setting_variables.py) against the model.
+    from azcreds._setting_variables import SETTING_VARIABLES, any_setting_set
+
+    assert {f"AZCREDS_{f.upper()}" for f in AzcredsSettings.model_fields} == SETTING_VARIABLES
+    assert any_setting_set({"azcreds_cache_ttl": "1"})  # case-insensitive, as the settings read them
+    assert not any_setting_set({"AZCREDS_X__CACHE_TTL": "1", "AZCREDS_CACHE_TTLX": "1"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import warnings
@@ -104,6 +103,8 @@ def console() -> Console:
 
 
 def print_json(data: Any) -> None:
+    import json  # not at import: `exec` never prints JSON, and its start-up is timed
+
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 

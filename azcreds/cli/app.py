@@ -113,7 +113,12 @@ def _completion(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         return value
     completion = _typer_completion()
     callback = completion.install_callback if param.name == "install_completion" else completion.show_callback
-    return callback(ctx, param, value)
+    # A shell named (`--show-completion bash`) is used as it is; alone, typer detects the shell
+    # from the process tree (which fails under a parent that is no shell, e.g. a service).
+    return callback(ctx, param, True if value == _DETECT else value)
+
+
+_DETECT = "detect"  # the value of --install-completion / --show-completion given without a shell
 
 
 def suggestion(word: str, choices: Iterable[str], *, style: Callable[[str], str] = repr) -> str:
@@ -188,16 +193,18 @@ app = AzcredsGroup(
     params=[
         click.Option(
             ["--install-completion"],
-            is_flag=True,
-            default=None,
+            is_flag=False,
+            flag_value=_DETECT,  # with no default: the SHELL may be left out (click's optional value)
+            metavar="[SHELL]",
             expose_value=False,
             callback=_completion,
             help="Install completion for the current shell.",
         ),
         click.Option(
             ["--show-completion"],
-            is_flag=True,
-            default=None,
+            is_flag=False,
+            flag_value=_DETECT,  # with no default: the SHELL may be left out (click's optional value)
+            metavar="[SHELL]",
             expose_value=False,
             callback=_completion,
             help="Show completion for the current shell, to copy it or customize the installation.",

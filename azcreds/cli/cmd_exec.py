@@ -80,7 +80,7 @@ def exec_(
     """
     from azcreds.child_env import child_environment
     from azcreds.cli._launch import run_child, secret_watch
-    from azcreds.resolve import resolve_credentials
+    from azcreds.resolve import explain_resolution
 
     if not command:
         raise BadInput("give a COMMAND after --: azcreds exec NAME -- COMMAND ...")
@@ -88,7 +88,10 @@ def exec_(
         # A scoped SAS is minted once, for its TTL; a restart on rotation would need a new one
         # minted from the new secret, which --watch does not do (yet): refuse, don't half-do it.
         raise BadInput("--watch and --scope don't go together: the scoped SAS is minted once")
-    credentials = resolve_credentials(name)
+    # Uncached: this process resolves once, and caching would read the settings for a TTL nobody
+    # uses (pydantic-settings' import is a fifth of the start-up); with no AZCREDS_<SETTING> set,
+    # a secret the environment has is then found without them (azcreds/_setting_variables.py).
+    credentials = explain_resolution(name).unwrap()
     given = credentials
     if scope is not None or permissions is not None or ttl is not None or blob:
         from azcreds.cli.cmd_sas import scope_credentials  # typer: only on this path

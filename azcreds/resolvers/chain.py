@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from azcreds.credentials import AzureCredentials, PickleAs, Source
@@ -49,13 +50,45 @@ class ResolverChain:
     ``pickle_as_reference=True`` makes the credentials it returns pickle as references that
     ``resolve_credentials(name)`` resolves again where they are unpickled; the default chains set
     it, and a chain of your own should only if the default chain finds the same secrets.
+
+    ``then`` builds the resolvers that follow ``resolvers``, the first time they are needed: the
+    default chains build the keyring, Key Vault and identity resolvers (and read the settings)
+    only when the environment does not have the secret.
     """
 
-    def __init__(self, resolvers: Sequence[Resolver], *, pickle_as_reference: bool = False) -> None:
-        self.resolvers: tuple[Resolver, ...] = tuple(resolvers)
+    def __init__(
+        self,
+        resolvers: Sequence[Resolver],
+        *,
+        pickle_as_reference: bool = False,
+        then: Callable[[], Sequence[Resolver]] | None = None,
+    ) -> None:
+        self._first: tuple[Resolver, ...] = tuple(resolvers)
+        self._then = then
+        self._rest: tuple[Resolver, ...] | None = None if then is not None else ()
+        self._lock = threading.Lock()
         # Only the default chains set this: a reference is unpickled by resolve_credentials(name),
         # which asks the default chain, so credentials of another chain must not claim to be one.
         self._pickle_as: PickleAs = "reference" if pickle_as_reference else "local"
+
+    @property
+    def resolvers(self) -> tuple[Resolver, ...]:
+        """Every resolver of the chain, in order (building those that ``then`` makes)."""
+        return self._first + self._later()
+
+    def _later(self) -> tuple[Resolver, ...]:
+        rest = self._rest
+        if rest is None:
+            with self._lock:
+                if self._rest is None:
+                    assert self._then is not None
+                    self._rest = tuple(self._then())
+                rest = self._rest
+        return rest
+
+    def _each(self) -> Iterator[Resolver]:
+        yield from self._first
+        yield from self._later()
 
     def __repr__(self) -> str:
         return f"ResolverChain([{', '.join(r.source for r in self.resolvers)}])"
@@ -68,7 +101,7 @@ class ResolverChain:
         """Run the chain and report every attempt; never raises for a miss or a resolver failure."""
         attempts: list[Attempt] = []
         started = time.perf_counter()
-        for resolver in self.resolvers:
+        for resolver in self._each():
             t0 = time.perf_counter()
             note = None
             try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from azcreds._setting_variables import SETTING_VARIABLES
 from azcreds.resolvers.keyring import KeyringStore
 from tests.cli.helpers import PASSPHRASE, child_env, run_subprocess
 from tests.helpers import AZURITE_ACCOUNT_KEY
@@ -22,6 +23,7 @@ code = main(sys.argv[1:])
 loaded = sorted({m.split(".")[0] for m in sys.modules} & set(NAMES))
 scanned = sys.modules.get("pydantic.plugin._loader")
 sys.stderr.write("LOADED=" + ",".join(loaded) + "\\n")
+sys.stderr.write("SETTINGS=" + str("pydantic_settings" in sys.modules) + "\\n")
 sys.stderr.write("PLUGINS_SCANNED=" + str(getattr(scanned, "_plugins", None) is not None) + "\\n")
 sys.exit(code)
 """.replace("NAMES", repr(NOT_ON_THE_PATH))
@@ -34,12 +36,16 @@ DUMP = "import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], 'w')
 def test_exec_and_run_from_the_environment_import_nothing_heavy(verb: list[str], tmp_path: Path) -> None:
     out = tmp_path / "env.json"
     env = child_env(AZCREDS_S2__CONNECTION_STRING=CS, REF="azcreds://s2/account_name")
+    for name in SETTING_VARIABLES:  # no setting set (the tests' own keyring path...): the defaults
+        env.pop(name, None)
     r = run_subprocess(
         [sys.executable, "-c", PROBE, *verb, "--", sys.executable, "-c", DUMP, str(out)], env=env
     )
     assert r.code == 0, r
     assert "LOADED=\n" in r.err, r.err
     assert "PLUGINS_SCANNED=False" in r.err, r.err
+    if verb[0] == "exec":  # found in the environment: the settings are not needed, nor read
+        assert "SETTINGS=False" in r.err, r.err
     seen = json.loads(out.read_text())
     assert "PYDANTIC_DISABLE_PLUGINS" not in seen  # the CLI's own setting stays its own
     assert seen.get("AZURE_STORAGE_ACCOUNT_NAME", seen.get("REF")) == "devstoreaccount1"

@@ -94,3 +94,23 @@ def test_explain_reports_attempts_outcomes_and_timings_without_raising() -> None
 def test_empty_chain_is_not_found() -> None:
     with pytest.raises(SecretNotFoundError):
         ResolverChain([]).resolve(None)
+
+
+def test_then_builds_the_later_resolvers_only_when_the_first_miss() -> None:
+    built: list[int] = []
+    later = Scripted("keyring", SECRET)
+
+    def then() -> list[Scripted]:
+        built.append(1)
+        return [later]
+
+    hit = ResolverChain([Scripted("env", SECRET)], then=then)
+    assert hit.resolve("s").source == "env"
+    assert built == []  # the environment had it: nothing else built (nor the settings read)
+
+    miss = ResolverChain([Scripted("env", ResolverUnavailableError("no variables"))], then=then)
+    assert miss.resolve("s").source == "keyring"
+    assert miss.resolve("s").source == "keyring"
+    assert built == [1]  # built once, then reused
+    assert [r.source for r in miss.resolvers] == ["env", "keyring"]
+    assert repr(miss) == "ResolverChain([env, keyring])"
