@@ -1,18 +1,17 @@
-"""The official samples of azure-keyvault-secrets run, unmodified but for one edit, against KeyVaultServer.
+"""The official samples of azure-keyvault-secrets run, unmodified but for two edits, against KeyVaultServer.
 
 ``scripts/setup`` downloads the source distribution of the pinned ``azure-keyvault-secrets``
 (``pip download --no-binary :all: --no-deps``) into ``.venv/samples``; its ``samples/`` folder holds
 the eight samples below. Each reads ``VAULT_URL`` and authenticates with ``DefaultAzureCredential``,
 which finds the local managed identity endpoint App Service style (``IDENTITY_ENDPOINT`` +
 ``IDENTITY_HEADER``); the test CA is trusted through ``REQUESTS_CA_BUNDLE`` (requests) and
-``SSL_CERT_FILE`` (aiohttp). The one source edit, printed and checked to apply exactly once, adds
-``verify_challenge_resource=False`` to the ``SecretClient`` (``127.0.0.1`` is not under
-``vault.azure.net``).
+``SSL_CERT_FILE`` (aiohttp). The source edits, printed and checked to apply exactly once: every
+sample gets ``verify_challenge_resource=False`` on its ``SecretClient`` (``127.0.0.1`` is not under
+``vault.azure.net``), and the two backup samples' 60 s sleep after purging, there for a real vault,
+becomes 0 (ours purges at once; the restore that follows would fail if it did not).
 
 Each sample runs in its own process under the loopback-only guard
-(:mod:`azcreds.testing.guarded_python`), against its own vault. The eight start together: the two
-backup samples sleep 60 s after purging, for a real vault (ours purges at once), so that is the
-wall time of this module.
+(:mod:`azcreds.testing.guarded_python`), against its own vault. The eight start together.
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_CACHE = ROOT / ".venv" / "samples"
 CLIENT_LINE = "SecretClient(vault_url=VAULT_URL, credential=credential)"
 EDITED_LINE = "SecretClient(vault_url=VAULT_URL, credential=credential, verify_challenge_resource=False)"
+PURGE_WAITS = ("await asyncio.sleep(60)", "time.sleep(60)")  # the backup samples' wait after a purge
 
 
 @dataclass(frozen=True)
@@ -161,11 +161,19 @@ def _pinned(package: str) -> str:
 
 
 def edit_sample(path: Path) -> None:
-    """The one edit: skip challenge-resource verification (127.0.0.1 is not under vault.azure.net)."""
+    """The edits: skip challenge-resource verification (127.0.0.1 is not under vault.azure.net),
+    and in the two backup samples no 60 s wait for a purge that our vault does at once."""
     source = path.read_text()
     assert source.count(CLIENT_LINE) == 1, f"{path.name}: expected one {CLIENT_LINE!r}"
-    path.write_text(source.replace(CLIENT_LINE, EDITED_LINE))
-    print(f"{path.name}: {CLIENT_LINE}  ->  {EDITED_LINE}")
+    edits = [(CLIENT_LINE, EDITED_LINE)]
+    if path.name.startswith("backup_restore"):
+        wait = next(w for w in PURGE_WAITS if w in source)
+        assert source.count(wait) == 1, f"{path.name}: expected one {wait!r}"
+        edits.append((wait, wait.replace("(60)", "(0)")))
+    for before, after in edits:
+        source = source.replace(before, after)
+        print(f"{path.name}: {before}  ->  {after}")
+    path.write_text(source)
 
 
 @dataclass
