@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -108,13 +109,17 @@ class _Counter:
 
 
 def _interleaved_samples(
-    cases: Sequence[Callable[[], object]], repeat: int, cpu: list[list[float]] | None = None
+    cases: Sequence[Callable[[], object]],
+    repeat: int,
+    cpu: list[list[float]] | None = None,
+    faults: list[list[int]] | None = None,
 ) -> list[list[float]]:
     """Seconds of each case in each round, the cases taking turns in a rotating order.
 
     With ``cpu``, also this process's CPU seconds (all its threads) of each case in each round,
     appended to ``cpu[case]``: the client's own work, steadier than wall time on a machine whose
-    cores Azurite shares.
+    cores Azurite shares. With ``faults``, its minor page faults (memory the kernel had to hand
+    over and zero: fresh buffers) of each case in each round.
 
     In Azurite's memory mode whoever ran right after a large upload paid for the blob it had
     replaced (a 256 MiB upload measured 10-20 % slower in second place); on tmpfs that is gone,
@@ -128,11 +133,14 @@ def _interleaved_samples(
         # every other cycle of n rounds runs backwards, so no case always follows the same one
         order = list(range(n)) if (r // n) % 2 == 0 else list(reversed(range(n)))
         for index in order[r % n :] + order[: r % n]:
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             c0, t0 = time.process_time(), time.perf_counter()
             cases[index]()
             samples[index].append(time.perf_counter() - t0)
             if cpu is not None:
                 cpu[index].append(time.process_time() - c0)
+            if faults is not None:
+                faults[index].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
     return samples
 
 
@@ -311,7 +319,9 @@ class _Bench:
             ("download", (raw_down, store_down, adlfs_down, adlfs_get)),
         ):
             cpu: list[list[float]] = [[] for _ in cases]
-            samples = _interleaved_samples(cases, LARGE_REPEAT, cpu)
+            faults: list[list[int]] = [[] for _ in cases]
+            samples = _interleaved_samples(cases, LARGE_REPEAT, cpu, faults)
+            fault_rates = [statistics.median(f) * MiB * 1024 / size for f in faults]  # per GiB
             raw_s, store_s, adlfs_s, adlfs_best_s = (statistics.median(times) for times in samples)
             gib = size / (1024 * MiB)
             raw_cpu, store_cpu, adlfs_cpu, adlfs_best_cpu = (statistics.median(c) / gib for c in cpu)
@@ -337,16 +347,18 @@ class _Bench:
                 target(store_s < adlfs_best_s, "store faster than adlfs"),
             )
             best = "put_file" if direction == "upload" else "get_file"
-            for label, seconds in (
-                ("raw BlobClient (baseline)", raw_cpu),
-                ("store open+copyfileobj", store_cpu),
-                ("adlfs open+copyfileobj", adlfs_cpu),
-                (f"adlfs {best}", adlfs_best_cpu),
+            labels = ("raw BlobClient (baseline)", "store open+copyfileobj", "adlfs open+copyfileobj")
+            for label, seconds, fault_rate in zip(
+                (*labels, f"adlfs {best}"),
+                (raw_cpu, store_cpu, adlfs_cpu, adlfs_best_cpu),
+                fault_rates,
+                strict=True,
             ):
+                versus = "baseline" if seconds is raw_cpu else f"x{seconds / raw_cpu:.2f} the raw SDK's CPU"
                 row(
                     f"{direction}: client CPU, {label}",
                     f"{seconds:.2f} s/GiB",
-                    "baseline" if seconds is raw_cpu else f"x{seconds / raw_cpu:.2f} the raw SDK's CPU",
+                    f"{versus}; {fault_rate:,.0f} minor page faults/GiB",
                 )
             figure(f"store.{direction}.store_vs_raw", ratio)
             figure(f"store.{direction}.adlfs_vs_raw", raw_s / adlfs_s)
@@ -355,6 +367,8 @@ class _Bench:
             figure(f"store.{direction}.cpu_per_gib.store", store_cpu)
             figure(f"store.{direction}.cpu_per_gib.adlfs", adlfs_cpu)
             figure(f"store.{direction}.cpu_per_gib.adlfs_best", adlfs_best_cpu)
+            figure(f"store.{direction}.faults_per_gib.raw", fault_rates[0])
+            figure(f"store.{direction}.faults_per_gib.store", fault_rates[1])
         self.raw.delete_blobs("large/raw.bin", "large/store.bin", "large/adlfs.bin", "large/adlfs-put.bin")
 
     # -- small files --------------------------------------------------------------------------
