@@ -23,6 +23,29 @@ CONNECTION_STRING = (
 )
 PASSPHRASE = "bench passphrase, not a secret"
 
+# The smallest programs that do what `exec` must with the libraries the design names: from the
+# environment, validate one pydantic model and start the child; from the keyring, also settings on
+# pydantic-settings and AES-GCM from cryptography. Their time is a floor under the exec rows.
+FLOOR_ENV = """
+import os, subprocess, sys
+import click
+from pydantic import BaseModel, ConfigDict, SecretStr
+class Secret(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    connection_string: SecretStr
+Secret(connection_string=os.environ["AZCREDS_AZ_SECRET__CONNECTION_STRING"])
+sys.exit(subprocess.run(["true"]).returncode)
+"""
+FLOOR_KEYRING = FLOOR_ENV.replace(
+    "import click\n",
+    "import click\n"
+    "from cryptography.hazmat.primitives.ciphers.aead import AESGCM\n"
+    "from pydantic_settings import BaseSettings\n"
+    "class Settings(BaseSettings):\n"
+    "    keyring_session: str | None = None\n"
+    "Settings()\n",
+)
+
 
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("AZCREDS_", "AZURE_"))}
@@ -69,6 +92,17 @@ def run() -> None:
 
         bare = statistics.median(command_ms([sys.executable, "-c", "pass"], runs, base))
         row("python -c pass", f"{bare:.0f} ms", "baseline: bare interpreter")
+        floors = Path(tmp) / "floor"
+        floors.mkdir()
+        for label, key, program in (
+            ("click + one pydantic model + the child", "floor_env", FLOOR_ENV),
+            ("the same + pydantic-settings + AES-GCM", "floor_keyring", FLOOR_KEYRING),
+        ):
+            script_path = floors / f"{key}.py"
+            script_path.write_text(program)
+            ms = statistics.median(command_ms([sys.executable, str(script_path)], runs, from_env))
+            figure(f"exec.{key}_ms", ms)
+            row(f"(floor: {label})", f"{ms:.0f} ms", "what the named libraries take, no azcreds")
         exec_argv = [script, "exec", "az_secret", "--", "true"]
         for label, env, limit, key in (
             ("from the environment", from_env, 120, "env"),

@@ -29,3 +29,5 @@ def test_exec_bench_runs_every_row() -> None:
         assert re.search(rf"azcreds exec, {label}\s+\d+ ms \(\+\d+ ms\)\s+x\d+\.\d python -c pass", out), out
     assert re.search(r"from the environment .*\[(meets|MISSES) target <= 120 ms\]", out), out
     assert re.search(r"with a session .*\[(meets|MISSES) target <= 150 ms\]", out), out
+    for floor in ("click + one pydantic model + the child", "the same + pydantic-settings + AES-GCM"):
+        assert re.search(rf"\(floor: {re.escape(floor)}\)\s+\d+ ms", out), out
