@@ -112,9 +112,7 @@ def default_chain(named: bool = True) -> ResolverChain:
 
 
 def _resolvers_after_env(named: bool) -> list[Resolver]:
-    from azcreds.settings import get_settings
-
-    settings = get_settings()  # validated once, before any of them is built
+    settings = _settings()  # validated once, before any of them is built
     resolvers: list[Resolver] = []
     if named:
         from azcreds.resolvers.keyring import KeyringStore
@@ -172,6 +170,7 @@ def resolve_credentials(
 
 
 def _settings() -> AzcredsSettings:
+    """The settings, imported on first use (pydantic-settings is a fifth of `exec`'s start-up)."""
     from azcreds.settings import get_settings
 
     return get_settings()
