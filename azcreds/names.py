@@ -6,10 +6,15 @@ import re
 
 from azcreds.errors import InvalidSecretNameError
 
-__all__ = ["env_prefix", "name_key", "validate_secret_name"]
+__all__ = ["env_prefix", "is_secret_name", "name_key", "validate_secret_name"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether ``name`` follows the naming rule (see :func:`validate_secret_name`)."""
+    return _NAME.fullmatch(name) is not None
 
 
 def validate_secret_name(name: object) -> str:
@@ -19,7 +24,7 @@ def validate_secret_name(name: object) -> str:
     """
     if not isinstance(name, str):
         raise InvalidSecretNameError("a secret name must be a string")
-    if _NAME.fullmatch(name) is None:
+    if not is_secret_name(name):
         if not name:
             raise InvalidSecretNameError("a secret name cannot be empty")
         if len(name) > 64:

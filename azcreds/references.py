@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from azcreds.errors import InvalidReferenceError
+from azcreds.names import is_secret_name
 
 __all__ = [
     "KEYVAULT_DNS_SUFFIXES",
@@ -47,7 +48,6 @@ KEYVAULT_DNS_SUFFIXES = (
 
 _SCHEME = "azcreds://"
 _APP_SERVICE = "@microsoft.keyvault("
-_SECRET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _FIELD = re.compile(r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*")
 _EXPORT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 _KV_SECRET = re.compile(r"[0-9A-Za-z-]{1,127}")
@@ -153,7 +153,7 @@ def _parse_azcreds(rest: str, where: str) -> SecretReference:
     if len(parts) > 2:
         raise InvalidReferenceError(where, f"an {kind} has at most two parts, azcreds://NAME/FIELD")
     name = parts[0]
-    if not _SECRET_NAME.fullmatch(name):
+    if not is_secret_name(name):
         raise InvalidReferenceError(
             where,
             f"the secret name of an {kind} is 1-64 letters, digits, '_' and '-', starting with a letter "
