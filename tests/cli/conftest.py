@@ -20,6 +20,7 @@ import pytest
 from azcreds import vault_file
 from azcreds.resolvers.keyring import KeyringStore
 from azcreds.schemas import parse_secret
+from azcreds.testing import KeyVaultServer, ManagedIdentityEndpoint
 from tests.cli.helpers import CHEAP, OUTPUT_ENV, PASSPHRASE, S1_KEY, Cli
 
 _REAL_DERIVE = vault_file.derive_scrypt
@@ -100,3 +101,24 @@ def populated(store: KeyringStore, keyring_templates: dict[str, Path]) -> Keyrin
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli(capsys, monkeypatch)
+
+
+@pytest.fixture
+def vault_env(
+    keyvault_server: KeyVaultServer,
+    managed_identity_endpoint: ManagedIdentityEndpoint,
+    monkeypatch: pytest.MonkeyPatch,
+) -> KeyVaultServer:
+    """The local Key Vault reachable with a managed identity (App Service variables, the test CA),
+    not yet configured as azcreds' vault."""
+    for key, value in managed_identity_endpoint.app_service_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(keyvault_server.ca_path))
+    return keyvault_server
+
+
+@pytest.fixture
+def vault(vault_env: KeyVaultServer, monkeypatch: pytest.MonkeyPatch) -> KeyVaultServer:
+    """The local Key Vault, configured as AZCREDS_KEYVAULT_URL, reached with a managed identity."""
+    monkeypatch.setenv("AZCREDS_KEYVAULT_URL", vault_env.vault_url)
+    return vault_env

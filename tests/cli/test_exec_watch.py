@@ -28,7 +28,7 @@ from azcreds.resolvers.keyring import KeyringStore
 from azcreds.resolvers.keyvault import KeyVaultStore, encode_name
 from azcreds.schemas import parse_secret
 from azcreds.supervise import Supervisor
-from azcreds.testing import KeyVaultServer, ManagedIdentityEndpoint
+from azcreds.testing import KeyVaultServer
 from azcreds.watch import SecretWatch
 from tests.cli.helpers import S1_KEY, VENV_BIN, child_env, run_subprocess
 from tests.helpers import b64
@@ -198,31 +198,23 @@ def test_a_child_that_ignores_sigterm_is_killed_after_the_grace_period(
 
 
 @pytest.fixture
-def vault(
-    keyvault_server: KeyVaultServer,
-    managed_identity_endpoint: ManagedIdentityEndpoint,
-    keyring_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> KeyVaultStore:
+def vault_store(vault: KeyVaultServer, keyring_path: Path) -> KeyVaultStore:
     """AZCREDS_KEYVAULT_URL on the local server (no keyring file): secrets resolve from Key Vault."""
-    for key, value in managed_identity_endpoint.app_service_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(keyvault_server.ca_path))
-    monkeypatch.setenv("AZCREDS_KEYVAULT_URL", keyvault_server.vault_url)
-    return KeyVaultStore(keyvault_server.vault_url)
+    return KeyVaultStore(vault.vault_url)
 
 
 def test_key_vault_rotation_restarts_the_child_with_the_new_version(
-    vault: KeyVaultStore, keyvault_server: KeyVaultServer, log: Log
+    vault_store: KeyVaultStore, keyvault_server: KeyVaultServer, log: Log
 ) -> None:
-    vault.register("kv1", parse_secret("azure-account-key", {"account_name": "acct", "account_key": S1_KEY}))
+    secret = parse_secret("azure-account-key", {"account_name": "acct", "account_key": S1_KEY})
+    vault_store.register("kv1", secret)
     running, sink = watched("kv1", log, "polite", grace=BOUND)
     try:
         log.wait_for(lambda lg: len(lg.starts()) == 1, "the first child")
         assert running.supervisor.poll_now()  # the same version: no restart
         assert log.starts() == [S1_KEY]
 
-        vault.update("kv1", account_key=KEY2)  # a new version in the vault
+        vault_store.update("kv1", account_key=KEY2)  # a new version in the vault
         assert len(keyvault_server.secret_versions(encode_name("kv1"))) == 2
         assert running.supervisor.poll_now()
         log.wait_for(lambda lg: len(lg.starts()) == 2, "the restarted child")

@@ -11,18 +11,6 @@ from azcreds.testing import KeyVaultServer, ManagedIdentityEndpoint
 from tests.helpers import AZURITE_ACCOUNT_KEY
 
 
-@pytest.fixture
-def vault_env(
-    keyvault_server: KeyVaultServer,
-    managed_identity_endpoint: ManagedIdentityEndpoint,
-    monkeypatch: pytest.MonkeyPatch,
-) -> KeyVaultServer:
-    for key, value in managed_identity_endpoint.app_service_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(keyvault_server.ca_path))
-    return keyvault_server
-
-
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     from azcreds import clear_cache
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from azcreds.resolvers.keyring import KeyringStore
-from azcreds.testing import KeyVaultServer, ManagedIdentityEndpoint
+from azcreds.testing import KeyVaultServer
 from tests.cli.helpers import PASSPHRASE, S1_KEY, Cli, child_env, run_azcreds
 
 KV_VALUE = "KV-SECRET-VALUE-MARKER-0001"
@@ -29,20 +29,6 @@ def child(out: Path) -> list[str]:
 def seen(out: Path) -> dict[str, str]:
     data: dict[str, str] = json.loads(out.read_text())
     return data
-
-
-@pytest.fixture
-def vault(
-    keyvault_server: KeyVaultServer,
-    managed_identity_endpoint: ManagedIdentityEndpoint,
-    monkeypatch: pytest.MonkeyPatch,
-) -> KeyVaultServer:
-    """The local Key Vault, configured as AZCREDS_KEYVAULT_URL, reached with a managed identity."""
-    for key, value in managed_identity_endpoint.app_service_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(keyvault_server.ca_path))
-    monkeypatch.setenv("AZCREDS_KEYVAULT_URL", keyvault_server.vault_url)
-    return keyvault_server
 
 
 # ------------------------------------------------------------------------------------------ run

@@ -9,25 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import azcreds.lifetimes
-from azcreds.testing import KeyVaultServer, ManagedIdentityEndpoint
+from azcreds.testing import KeyVaultServer
 from tests.cli.helpers import Cli
 from tests.helpers import AZURITE_ACCOUNT_KEY, b64
 
 SECOND_KEY = b64("SECOND-KEY-MARKER")
 VAULT_NAME = "azcreds-az-secret-1"
-
-
-@pytest.fixture
-def vault(
-    keyvault_server: KeyVaultServer,
-    managed_identity_endpoint: ManagedIdentityEndpoint,
-    monkeypatch: pytest.MonkeyPatch,
-) -> KeyVaultServer:
-    for key, value in managed_identity_endpoint.app_service_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(keyvault_server.ca_path))
-    monkeypatch.setenv("AZCREDS_KEYVAULT_URL", keyvault_server.vault_url)
-    return keyvault_server
 
 
 def register(cli: Cli, *extra: str) -> None:
